@@ -1,0 +1,1 @@
+"""Device calibration (counts → newtons) and personal calibration (pressure-pain threshold → comfort limit)."""

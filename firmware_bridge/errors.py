@@ -1,0 +1,55 @@
+"""One error hierarchy for the whole bridge.
+
+::
+
+    PressureGuardError
+     ├── SourceError                  a source string or device could not be used
+     │    ├── SourceUnavailableError  optional dependency missing (also NotImplementedError)
+     │    ├── SourceOpenError         the port/file/peripheral could not be opened (missing, busy)
+     │    └── SourceLostError         an open source went away (unplugged, pty closed, BLE dropped)
+     ├── ProtocolError                bytes that cannot be understood at all (never a single bad frame)
+     ├── StoreError                   the session store cannot be read or written (disk full, corrupt)
+     ├── NotFoundError                a session, profile or file named by the user does not exist
+     └── UsageError                   a value given by the user is malformed (unit, region, option)
+
+Single bad frames are never raised: decoders count them. Messages are written for the user: one
+line saying what happened and, where possible, what to do.
+"""
+
+from __future__ import annotations
+
+
+class PressureGuardError(Exception):
+    """Root of every error PressureGuard raises on purpose."""
+
+
+class SourceError(PressureGuardError):
+    """A source string, port, file or peripheral could not be used."""
+
+
+class SourceUnavailableError(SourceError, NotImplementedError):
+    """The source kind needs an optional dependency that is not installed."""
+
+
+class SourceOpenError(SourceError):
+    """The source could not be opened: missing, busy, or permission denied."""
+
+
+class SourceLostError(SourceError):
+    """An open source went away; the bridge may reconnect."""
+
+
+class ProtocolError(PressureGuardError):
+    """The byte stream cannot be understood in any supported format."""
+
+
+class StoreError(PressureGuardError):
+    """The session store cannot be read or written."""
+
+
+class NotFoundError(PressureGuardError):
+    """Something the user named (session, profile, file) does not exist."""
+
+
+class UsageError(PressureGuardError, ValueError):
+    """A value given by the user is malformed."""
