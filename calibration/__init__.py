@@ -1,1 +1,1 @@
-"""Device calibration (counts → newtons) and personal calibration (pressure-pain threshold → comfort limit)."""
+"""Device calibration (counts → N) and personal calibration (pain threshold → comfort limit)."""

@@ -67,7 +67,7 @@ class Transport(ABC):
         return self._read(timeout)
 
     def write(self, data: bytes) -> None:
-        """Send bytes to the tool (commands). Errors while the tool is gone are logged, not raised."""
+        """Send command bytes to the tool; errors while it is gone are logged, not raised."""
         if self._closed:
             return
         try:
@@ -149,7 +149,7 @@ class Source(ABC):
 
     @property
     def format(self) -> str:
-        """The wire format in use: ``binary``, ``text``, ``csv`` or ``unknown`` (still detecting)."""
+        """The wire format in use: ``binary``, ``text``, ``csv``, or ``unknown`` while detecting."""
         return "unknown"
 
     @abstractmethod

@@ -1,0 +1,48 @@
+"""Device calibration: raw ADC counts → newtons, as data plus a vectorised apply."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+CalibrationSource = Literal["stored", "factory"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCalibration:
+    """Linear calibration ``force = (raw − offset_counts) / counts_per_n``.
+
+    Attributes:
+        counts_per_n: ADC counts per newton (negative when the cell is mounted inverted).
+        offset_counts: counts at zero load.
+        source: ``stored`` (the user's own calibration) or ``factory`` (from the tool's INFO frame).
+        device_id: the tool it belongs to.
+        created_at: ISO-8601 time of the calibration, when known.
+    """
+
+    counts_per_n: float
+    offset_counts: float
+    source: CalibrationSource
+    device_id: str = ""
+    created_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.counts_per_n) or self.counts_per_n == 0:
+            raise ValueError("counts_per_n must be a finite, non-zero number")
+        if not np.isfinite(self.offset_counts):
+            raise ValueError("offset_counts must be finite")
+
+    def apply(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Convert raw counts to newtons (NaN stays NaN)."""
+        return (raw - self.offset_counts) / self.counts_per_n
+
+    def counts_for(self, force_n: float) -> int:
+        """The raw count at which the cell reads ``force_n`` (for the tool's LOCAL_LIMIT)."""
+        return round(self.offset_counts + force_n * self.counts_per_n)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, embedded in every recorded session."""
+        return asdict(self)

@@ -1,0 +1,107 @@
+"""The ``pressureguard`` command line: argument parsing, one clear line per error, exit codes.
+
+Every command takes ``--data-dir`` (default: ``PRESSUREGUARD_HOME`` or the platform's user data
+dir). Errors the user can act on are printed as one line; anything unexpected is logged with its
+traceback to ``DATA_DIR/logs/pressureguard.log`` and reported as one line pointing there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from firmware_bridge import __version__
+from firmware_bridge.cli import devices, record, sessions
+from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def default_data_dir() -> Path:
+    """``PRESSUREGUARD_HOME``, else the platform's user data dir."""
+    env = os.environ.get("PRESSUREGUARD_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # noqa: PLC0415 - only needed when no directory was given
+
+    return Path(platformdirs.user_data_dir("pressureguard", appauthor=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", type=Path, default=None, help="where sessions and settings live"
+    )
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser = argparse.ArgumentParser(
+        prog="pressureguard",
+        description="Pressure feedback for self-massage with a load-cell tool.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"pressureguard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    record.add_parser(sub, common)
+    sessions.add_parser(sub, common)
+    devices.add_parser(sub, common)
+    return parser
+
+
+def _setup_logging(verbose: int, data_dir: Path) -> Path | None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("pressureguard: %(message)s"))
+    root.addHandler(console)
+    log_path = data_dir / "logs" / "pressureguard.log"
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return log_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``pressureguard`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.data_dir = (args.data_dir or default_data_dir()).expanduser()
+    log_path = _setup_logging(args.verbose, args.data_dir)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("pressureguard: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (UsageError, NotFoundError) as exc:
+        print(f"pressureguard: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PressureGuardError as exc:
+        print(f"pressureguard: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # the last line of defence: never a traceback on screen
+        where = ""
+        if log_path is not None:
+            try:
+                with log_path.open("a", encoding="utf-8") as fh:
+                    fh.write(traceback.format_exc())
+                where = f"; details in {log_path}"
+            except OSError:
+                pass
+        print(f"pressureguard: unexpected error: {exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

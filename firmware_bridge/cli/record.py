@@ -1,0 +1,126 @@
+"""``pressureguard record SOURCE``: the headless bridge."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from firmware_bridge.bridge import Bridge, LiveState, RecordOptions
+from firmware_bridge.errors import UsageError
+from firmware_bridge.protocol.text import TextOptions
+from firmware_bridge.sources import SourceOptions
+from firmware_bridge.store import Store
+from firmware_bridge.units import parse_force, parse_region
+from firmware_bridge.zones import JudgedSamples
+
+TEXT_UNITS = ("counts", "g", "kg", "N", "lbf")
+ZONE_WORDS = {
+    "relaxed": "relaxed",
+    "target": "in your range",
+    "over": "EASE OFF",
+    "danger": "STOP - DANGER",
+    "no_signal": "NO SIGNAL",
+    "uncalibrated": "uncalibrated",
+}
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that say how to read a source (shared with ``run`` and ``calibrate``)."""
+    parser.add_argument("source", help="sim://, replay://FILE, /dev/ttyACM0, COM3, a pyserial URL")
+    parser.add_argument("--baud", type=int, default=115200, help="serial baud rate (115200)")
+    parser.add_argument(
+        "--format", choices=("auto", "binary", "text"), default="auto", help="wire format"
+    )
+    parser.add_argument("--text-field", type=int, metavar="N", help="take the N-th number")
+    parser.add_argument("--text-label", metavar="NAME", help="take the number after NAME:")
+    parser.add_argument(
+        "--text-unit", choices=TEXT_UNITS, default="counts", help="unit of text numbers"
+    )
+
+
+def source_options(args: argparse.Namespace) -> SourceOptions:
+    """SourceOptions from parsed arguments."""
+    if args.text_field is not None and args.text_field < 1:
+        raise UsageError("--text-field counts from 1 (the first number on the line)")
+    text = TextOptions(field=args.text_field, label=args.text_label, unit=args.text_unit)
+    return SourceOptions(baud=args.baud, fmt=args.format, text=text)
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register the ``record`` command."""
+    p = sub.add_parser(
+        "record",
+        parents=[common],
+        help="record a session from a tool (headless bridge)",
+        description="Record a session. Ctrl-C, --duration or the end of a replay ends it cleanly.",
+    )
+    add_source_arguments(p)
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--profile", default="default", help="whose session this is")
+    p.add_argument("--region", help="body region, e.g. upper-trapezius:left")
+    p.add_argument("--limit", metavar="VALUE", help="comfort limit for this session: 15N, 150kPa")
+    p.add_argument("--capture", type=Path, metavar="FILE", help="also save the raw bytes (.bin)")
+    p.add_argument("--json", action="store_true", help="print the session summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no live line on the terminal")
+    p.set_defaults(func=run)
+
+
+class _LivePrinter:
+    """A status line on stderr, at most 5 times a second, only on a terminal."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    def __call__(self, judged: JudgedSamples, live: LiveState) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + 0.2
+        force = "  --  " if live.filtered_n is None else f"{live.filtered_n:6.1f}"
+        limit = f"{live.limit_n:.1f}" if live.limit_n else "?"
+        hold = f"  hold {live.hold_s:4.0f} s" if live.hold_s else ""
+        slow = "  SLOW DOWN" if live.ramp_warning else ""
+        word = ZONE_WORDS.get(live.zone, live.zone)
+        sys.stderr.write(f"\r{force} N  {word:<14} limit {limit} N{hold}{slow}   ")
+        sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bridge until Ctrl-C, --duration or the end of the source."""
+    options = RecordOptions(
+        source=args.source,
+        source_options=source_options(args),
+        profile=args.profile,
+        region=str(parse_region(args.region)) if args.region else None,
+        limit_n=parse_force(args.limit) if args.limit else None,
+        duration_s=args.duration,
+        capture=args.capture,
+    )
+    printer = None if args.quiet or not sys.stderr.isatty() else _LivePrinter()
+    with Store.open(args.data_dir) as store:
+        bridge = Bridge(store, options, on_judged=printer)
+
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            bridge.stop()
+
+        previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            session_id = bridge.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if printer is not None:
+            sys.stderr.write("\n")
+        if bridge.error:
+            print(f"pressureguard: {bridge.error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(store.session_summary(session_id), indent=2))
+        else:
+            print(session_id)
+    return 1 if bridge.error else 0

@@ -1,0 +1,137 @@
+"""``pressureguard sessions list / show / export / import / delete``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from firmware_bridge.errors import UsageError
+from firmware_bridge.store import Store
+from firmware_bridge.store.exchange import export_csv, export_json, import_file
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register ``sessions`` and its sub-commands."""
+    p = sub.add_parser("sessions", parents=[common], help="list, show, export, import, delete")
+    ss = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    lst = ss.add_parser("list", parents=[common], help="recorded sessions, newest first")
+    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--profile")
+    lst.add_argument("--region")
+    lst.add_argument("--from", dest="since", metavar="DATE", help="YYYY-MM-DD")
+    lst.add_argument("--to", dest="until", metavar="DATE", help="YYYY-MM-DD")
+    lst.set_defaults(func=cmd_list)
+
+    show = ss.add_parser("show", parents=[common], help="one session's summary and events")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+    exp = ss.add_parser("export", parents=[common], help="one row per sample (CSV) or JSON")
+    exp.add_argument("id", type=int)
+    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    exp.set_defaults(func=cmd_export)
+
+    imp = ss.add_parser("import", parents=[common], help="add an exported session (CSV or JSON)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=cmd_import)
+
+    rm = ss.add_parser("delete", parents=[common], help="delete a session and its samples")
+    rm.add_argument("id", type=int)
+    rm.set_defaults(func=cmd_delete)
+
+
+def _date(text: str | None, end: bool = False) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        day = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"{text!r} is not a date: write YYYY-MM-DD") from exc
+    return day.replace(hour=23, minute=59, second=59) if end and len(text) == 10 else day
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the session list."""
+    with Store.open(args.data_dir) as store:
+        rows = store.list_sessions(
+            profile=args.profile,
+            region=args.region,
+            since=_date(args.since),
+            until=_date(args.until, end=True),
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no sessions yet: record one with `pressureguard record SOURCE`")
+        return 0
+    print(
+        f"{'id':>5}  {'started (UTC)':<20} {'profile':<10} {'region':<24} {'min':>6} "
+        f"{'peak N':>7} {'over s':>7}"
+    )
+    for r in rows:
+        minutes = (r.get("duration_s") or 0) / 60
+        peak = "-" if r.get("peak_n") is None else format(r["peak_n"], ".1f")
+        over = r.get("time_over_limit_s") or 0
+        print(
+            f"{r['id']:>5}  {str(r['started_at'])[:19]:<20} {r.get('profile') or '':<10} "
+            f"{r.get('region') or '-':<24} {minutes:6.1f} "
+            f"{peak:>7} {over:7.1f}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print one session."""
+    with Store.open(args.data_dir) as store:
+        summary = store.session_summary(args.id)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    keys = (
+        "id", "started_at", "ended_at", "status", "source", "profile", "region", "device_id",
+        "n_samples", "duration_s", "peak_n", "limit_n", "time_over_limit_s", "dropped_frames",
+        "bad_frames", "gaps",
+    )  # fmt: skip
+    for key in keys:
+        print(f"{key:>18}: {summary.get(key)}")
+    kinds: dict[str, int] = {}
+    for event in summary.get("events", []):
+        kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
+    print(f"{'events':>18}: " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one session as CSV or JSON."""
+    writer = export_csv if args.format == "csv" else export_json
+    with Store.open(args.data_dir) as store:
+        store.session_summary(args.id)  # a clear "no session N" before creating any file
+        if args.output is None:
+            writer(store, args.id, sys.stdout)
+        else:
+            writer(store, args.id, args.output)
+            print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import an exported session; prints the new id."""
+    with Store.open(args.data_dir) as store:
+        print(import_file(store, args.file))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete a session."""
+    with Store.open(args.data_dir) as store:
+        store.delete_session(args.id)
+    print(f"deleted session {args.id}", file=sys.stderr)
+    return 0

@@ -1,0 +1,196 @@
+"""The signal pipeline: calibrate → tare → reject spikes → smooth → judge, block by block.
+
+Pure and synchronous: the bridge hands it samples in session time and records what comes out.
+All state (filters, tare, zones, hold and ramp timers) carries across blocks, so the result does
+not depend on how the samples were chunked on the way in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from calibration.device import DeviceCalibration
+from firmware_bridge.pipeline.filters import MovingAverage, SpikeRejector, window_samples
+from firmware_bridge.pipeline.judge import HoldMonitor, RampMonitor, ZoneJudge
+from firmware_bridge.pipeline.tare import AutoTare
+from firmware_bridge.protocol.frames import ADC24_MAX, ADC24_MIN
+from firmware_bridge.zones import JudgedSamples, SessionEvent, Zone
+
+log = logging.getLogger(__name__)
+FloatArray = npt.NDArray[np.float64]
+
+#: Gaps longer than this many periods are not counted as time over the limit.
+MAX_DT_PERIODS = 5
+
+
+@dataclass(slots=True)
+class PipelineConfig:
+    """Tunable parameters; defaults are the shipped ones from DESIGN.md and clinical.md."""
+
+    limit_n: float
+    ceiling_n: float = float("inf")
+    smoothing_s: float = 0.05
+    ramp_limit_n_per_s: float = 10.0  # 100 kPa/s on a 1 cm² tip
+    ramp_sustain_s: float = 0.5
+    hold_fraction: float = 0.5
+    hold_limit_s: float = 60.0
+    hold_over_limit_s: float = 30.0
+    auto_tare: bool = True
+
+
+@dataclass(slots=True)
+class SessionTotals:
+    """Running totals for the session summary."""
+
+    n_samples: int = 0
+    peak_n: float = float("nan")
+    time_over_limit_s: float = 0.0
+    time_in_zone_s: dict[str, float] = field(default_factory=dict)
+
+
+class SignalPipeline:
+    """Turns samples in session time into judged samples and events.
+
+    Args:
+        config: limits and filter settings.
+        calibration: counts → N, or None while the tool is uncalibrated (every sample is then
+            judged UNCALIBRATED, never safe).
+    """
+
+    def __init__(
+        self, config: PipelineConfig, calibration: DeviceCalibration | None = None
+    ) -> None:
+        self.config = config
+        self.calibration = calibration
+        self.tare_n = 0.0
+        self._tare = AutoTare() if config.auto_tare else None
+        self._held: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        self._spikes = SpikeRejector()
+        self._smooth: MovingAverage | None = None
+        self.judge = ZoneJudge(config.limit_n, config.ceiling_n)
+        self.ramp = RampMonitor(config.ramp_limit_n_per_s, config.ramp_sustain_s)
+        self.hold = HoldMonitor(
+            config.limit_n, config.hold_fraction, config.hold_limit_s, config.hold_over_limit_s
+        )
+        self.status_saturated = False
+        self.status_adc_fault = False
+        self.totals = SessionTotals()
+        self._last_t: float | None = None
+        self._period_s: float | None = None
+
+    # -- configuration that changes during a session ------------------------------------------
+
+    def set_calibration(self, calibration: DeviceCalibration | None) -> None:
+        """Use a new calibration from the next sample on."""
+        self.calibration = calibration
+
+    def set_limit(self, limit_n: float) -> None:
+        """Change the comfort limit from the next sample on."""
+        self.config.limit_n = limit_n
+        self.judge.set_limit(limit_n)
+        self.hold.limit_n = limit_n
+
+    def signal_lost(self, t: float) -> list[SessionEvent]:
+        """No valid sample for too long (or the source is gone): NO_SIGNAL, filters restart."""
+        self._spikes.reset()
+        if self._smooth is not None:
+            self._smooth.reset()
+        self.ramp.reset()
+        self.hold.reset()
+        self._last_t = None
+        event = self.judge.mark_no_signal(t)
+        return [event] if event else []
+
+    # -- processing -------------------------------------------------------------------------
+
+    def process(
+        self,
+        t: FloatArray,
+        raw: FloatArray,
+        force_n: FloatArray | None = None,
+        period_s: float | None = None,
+    ) -> tuple[JudgedSamples | None, list[SessionEvent]]:
+        """Process a block of samples.
+
+        Args:
+            t: session times, increasing.
+            raw: raw counts (NaN where none).
+            force_n: force already in N from the source (text in g/N, CSV replay); when None the
+                calibration is applied to ``raw`` and the start-of-session auto-tare may run.
+            period_s: nominal sample period, if the source states it.
+
+        Returns:
+            The judged samples (None while the opening tare window is still being collected) and
+            the events they caused.
+        """
+        events: list[SessionEvent] = []
+        if t.size == 0:
+            return None, events
+        if force_n is None:
+            force = self.calibration.apply(raw) if self.calibration else np.full(t.size, np.nan)
+            if self._tare is not None:
+                decision = self._tare.offer(t, force)
+                if decision is None:
+                    self._held.append((t, raw, force))
+                    return None, events
+                self._tare = None
+                self.tare_n = decision.offset_n
+                events.append(
+                    SessionEvent(
+                        float(t[-1]),
+                        "tare",
+                        {
+                            "accepted": decision.accepted,
+                            "offset_n": round(decision.offset_n, 5),
+                            "reason": decision.reason,
+                        },
+                    )
+                )
+                if self._held:
+                    self._held.append((t, raw, force))
+                    t, raw, force = (
+                        np.concatenate(parts) for parts in zip(*self._held, strict=True)
+                    )
+                    self._held = []
+            force = force - self.tare_n
+        else:
+            force = np.asarray(force_n, dtype=np.float64)
+            self._tare = None
+        if self._smooth is None:
+            period = period_s or (float(np.median(np.diff(t))) if t.size > 1 else 0.0125)
+            self._period_s = period
+            self._smooth = MovingAverage(window_samples(self.config.smoothing_s, period))
+        saturated = (raw >= ADC24_MAX) | (raw <= ADC24_MIN)
+        if self.status_saturated:
+            saturated |= True
+        filtered = self._smooth(self._spikes(force))
+        zone, zone_events = self.judge.judge(t, filtered, saturated)
+        if self.status_adc_fault:
+            zone[:] = Zone.NO_SIGNAL
+        events += zone_events
+        events += self.ramp.update(t, filtered)
+        events += self.hold.update(t, filtered, zone)
+        self._update_totals(t, force, zone)
+        return JudgedSamples(t_s=t, raw=raw, force_n=force, filtered_n=filtered, zone=zone), events
+
+    def _update_totals(self, t: FloatArray, force: FloatArray, zone: npt.NDArray[np.int8]) -> None:
+        totals = self.totals
+        totals.n_samples += t.size
+        if np.isfinite(force).any():
+            peak = float(np.nanmax(force))
+            totals.peak_n = peak if not np.isfinite(totals.peak_n) else max(totals.peak_n, peak)
+        prev = self._last_t if self._last_t is not None else float(t[0])
+        dt = np.diff(np.concatenate(([prev], t)))
+        cap = MAX_DT_PERIODS * (self._period_s or 0.0125)
+        dt = np.where(dt > cap, 0.0, dt)
+        totals.time_over_limit_s += float(dt[zone >= Zone.OVER].sum())
+        for z in np.unique(zone):
+            label = Zone(int(z)).label
+            totals.time_in_zone_s[label] = totals.time_in_zone_s.get(label, 0.0) + float(
+                dt[zone == z].sum()
+            )
+        self._last_t = float(t[-1])
