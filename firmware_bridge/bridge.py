@@ -7,6 +7,7 @@ store transaction with the new samples, events, counters and live state. Safety 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -610,4 +611,4 @@ def _finite(value: float) -> float | None:
 
 
 def _live_dict(live: LiveState) -> dict[str, Any]:
-    return {name: getattr(live, name) for name in live.__slots__}  # type: ignore[attr-defined]
+    return dataclasses.asdict(live)

@@ -60,7 +60,10 @@ class AutoTare:
         all_t = np.concatenate(self._t)
         if all_t.size < self.min_samples or all_t[-1] - all_t[0] < self.window_s:
             return None
-        all_f = np.concatenate(self._f)
+        window = all_t <= all_t[0] + self.window_s  # judge the opening window only
+        if window.sum() < self.min_samples:
+            window[: self.min_samples] = True
+        all_f = np.concatenate(self._f)[window]
         self._t, self._f = [], []
         mean, std = float(np.mean(all_f)), float(np.std(all_f))
         if not np.isfinite(mean):

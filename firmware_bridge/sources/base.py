@@ -13,7 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
 from firmware_bridge.errors import SourceLostError
 from firmware_bridge.readings import DecoderStats, Reading
@@ -87,7 +87,7 @@ class Transport(ABC):
         """Whether :meth:`close` was called."""
         return self._closed
 
-    def __enter__(self) -> Transport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -156,7 +156,7 @@ class Source(ABC):
     def close(self) -> None:
         """Release the device. Idempotent."""
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -5,25 +5,17 @@ from __future__ import annotations
 import errno
 import logging
 
-from firmware_bridge.errors import SourceLostError, SourceOpenError, SourceUnavailableError
+import serial
+from serial.tools import list_ports
+
+from firmware_bridge.errors import SourceLostError, SourceOpenError
 from firmware_bridge.sources.base import Chunk, Transport
 
 log = logging.getLogger(__name__)
 
-try:
-    import serial
-    from serial.tools import list_ports
-except ImportError:  # pragma: no cover - pyserial is a core dependency, but keep the message clear
-    serial = None
-
 #: USB vendor ids of the serial chips found on Arduino-class boards (Arduino, FTDI, WCH CH340,
 #: Silicon Labs CP210x, Espressif): the candidates for ``auto``.
 BOARD_VIDS = frozenset({0x2341, 0x2A03, 0x0403, 0x1A86, 0x10C4, 0x303A})
-
-
-def _require_pyserial() -> None:
-    if serial is None:
-        raise SourceUnavailableError("serial sources need pyserial: pip install pyserial")
 
 
 class SerialTransport(Transport):
@@ -38,7 +30,6 @@ class SerialTransport(Transport):
     """
 
     def __init__(self, url: str, baud: int = 115200) -> None:
-        _require_pyserial()
         try:
             self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as exc:
@@ -100,8 +91,7 @@ def list_serial_ports() -> list[dict[str, str | bool]]:
     Returns:
         One dict per port: ``device``, ``description``, ``hwid`` and ``likely_tool``.
     """
-    _require_pyserial()
-    ports = []
+    ports: list[dict[str, str | bool]] = []
     for info in list_ports.comports():
         ports.append(
             {
