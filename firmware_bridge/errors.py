@@ -7,8 +7,8 @@
      │    ├── SourceUnavailableError  optional dependency missing (also NotImplementedError)
      │    ├── SourceOpenError         the port/file/peripheral could not be opened (missing, busy)
      │    └── SourceLostError         an open source went away (unplugged, pty closed, BLE dropped)
-     ├── ProtocolError                bytes that cannot be understood at all (never a single bad frame)
-     ├── StoreError                   the session store cannot be read or written (disk full, corrupt)
+     ├── ProtocolError                bytes not understood at all (never one bad frame)
+     ├── StoreError                   the store cannot be read or written (disk full, corrupt)
      ├── NotFoundError                a session, profile or file named by the user does not exist
      └── UsageError                   a value given by the user is malformed (unit, region, option)
 

@@ -67,13 +67,23 @@ class DeviceInfo:
         if not isinstance(obj, dict) or not isinstance(obj.get("device_id"), str):
             raise ValueError("INFO payload is not a JSON object with a device_id")
         known = {
-            "device_id", "firmware", "adc", "rate_hz", "capacity_n",
-            "counts_per_n", "offset_counts", "tip_area_cm2",
+            "device_id",
+            "firmware",
+            "adc",
+            "rate_hz",
+            "capacity_n",
+            "counts_per_n",
+            "offset_counts",
+            "tip_area_cm2",
         }
 
         def num(key: str) -> float | None:
             value = obj.get(key)
-            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            return (
+                float(value)
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else None
+            )
 
         return cls(
             device_id=obj["device_id"],
@@ -89,7 +99,11 @@ class DeviceInfo:
 
     def to_json(self) -> str:
         """The INFO payload for this device (used by the simulator and tests)."""
-        obj: dict[str, Any] = {"device_id": self.device_id, "firmware": self.firmware, "adc": self.adc}
+        obj: dict[str, Any] = {
+            "device_id": self.device_id,
+            "firmware": self.firmware,
+            "adc": self.adc,
+        }
         for key in ("rate_hz", "capacity_n", "counts_per_n", "offset_counts", "tip_area_cm2"):
             value = getattr(self, key)
             if value is not None:

@@ -3,8 +3,11 @@
 Pure: bytes in, readings out, no I/O. It never raises on bad input: every frame that cannot be used
 is counted by kind in :class:`~firmware_bridge.readings.DecoderStats`, and decoding resumes at the
 next ``0x00``. Lost frames are counted from gaps in ``seq`` (16-bit, wrapping); the 32-bit
-microsecond clock is unwrapped into a continuous device time, and a clock that jumps backwards by
-more than :data:`RESET_BACKSTEP_US` is reported as a :class:`ClockReset` (the tool restarted).
+microsecond clock is unwrapped into a continuous device time. A tool restart is reported as a
+:class:`ClockReset` and starts the seq and clock histories again. A restart is an INFO with
+``seq == 0`` that is neither the first frame nor the successor of seq 65535 (a tool starts ``seq``
+at 0 and sends INFO first after power-up), or a clock that jumps backwards by more than
+:data:`RESET_BACKSTEP_US`.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ import numpy as np
 from cobs import cobs
 
 from firmware_bridge.protocol.frames import (
+    BUTTON_BODY,
+    CRC_SIZE,
     HEADER,
     HEADER_SIZE,
     MAX_BODY,
+    MAX_INFO_BODY,
     MAX_SAMPLES_PER_FRAME,
     MIN_BODY,
     SAMPLES_HEAD,
     STATUS_ADC_FAULT,
+    STATUS_BODY,
     STATUS_SATURATED,
     VERSION,
     FrameType,
@@ -46,9 +53,32 @@ U32 = 1 << 32
 #: filled); only a larger backwards step means the tool restarted its clock.
 RESET_BACKSTEP_US = 500_000
 #: COBS adds one byte per 254 and the delimiter; anything longer between delimiters is garbage.
+#: Follows MAX_BODY, the largest body of any type (an INFO of 241 bytes): 243.
 MAX_ENCODED = MAX_BODY + MAX_BODY // 254 + 2
 _CRC = struct.Struct("<H")
 _STATUS = struct.Struct("<HB")
+_SAMPLES_FIXED = HEADER_SIZE + SAMPLES_HEAD.size + CRC_SIZE  # 13: a SAMPLES body is 13 + 4·n
+
+
+def _size_ok(ftype: int, body: bytes) -> bool | None:
+    """Whether a CRC-valid body has the size its type requires; None for a type the host rejects.
+
+    SAMPLES is exactly ``13 + 4·n`` with n = 1…32 (at most 141 bytes), INFO at most 241 bytes,
+    BUTTON and STATUS their fixed sizes.
+    """
+    size = len(body)
+    if ftype == FrameType.SAMPLES:
+        if size < _SAMPLES_FIXED:
+            return False
+        _period, n = SAMPLES_HEAD.unpack_from(body, HEADER_SIZE)
+        return 1 <= n <= MAX_SAMPLES_PER_FRAME and size == _SAMPLES_FIXED + 4 * n
+    if ftype == FrameType.INFO:
+        return size <= MAX_INFO_BODY
+    if ftype == FrameType.BUTTON:
+        return size == BUTTON_BODY
+    if ftype == FrameType.STATUS:
+        return size == STATUS_BODY
+    return None
 
 
 class BinaryDecoder:
@@ -66,7 +96,9 @@ class BinaryDecoder:
         self._last_seq: int | None = None
         self._last_t_us: int | None = None
         self._epoch_us = 0
-        self._pending: list[tuple[int, int, int, bytes]] = []  # (t_unwrapped_us, period, n, payload)
+        self._pending: list[
+            tuple[int, int, int, bytes]
+        ] = []  # (t_unwrapped_us, period, n, payload)
         self._out: list[Reading] = []
 
     # -- public API -------------------------------------------------------------------------
@@ -147,31 +179,32 @@ class BinaryDecoder:
         if version != VERSION:
             self.stats.faults["version"] += 1
             return
+        size_ok = _size_ok(ftype, body)
+        if size_ok is None:  # unknown, or a host → tool type echoed back
+            self.stats.faults["type"] += 1
+            return
+        if not size_ok:
+            self.stats.faults["length"] += 1
+            return
         payload = body[HEADER_SIZE:-2]
-        if ftype == FrameType.SAMPLES:
-            if not self._samples_ok(payload):
-                self.stats.faults["length"] += 1
-                return
-        elif ftype == FrameType.INFO:
+        if ftype == FrameType.INFO:
             try:
                 info = DeviceInfo.from_json(payload.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
                 self.stats.faults["invalid"] += 1
                 return
-        elif ftype == FrameType.BUTTON:
-            if len(payload) != 1:
-                self.stats.faults["length"] += 1
-                return
-        elif ftype == FrameType.STATUS:
-            if len(payload) != _STATUS.size:
-                self.stats.faults["length"] += 1
-                return
-        else:  # unknown, or a host → tool type echoed back
-            self.stats.faults["type"] += 1
-            return
         self.stats.frames += 1
-        self._track_seq(seq)
+        reason = self._restart_reason(ftype, seq, t_us)
+        if reason:
+            # A new segment: the restarted counter and clock are not compared with the old ones
+            # (that would count phantom lost frames, or read the new clock as a wrap).
+            self._flush_samples()
+            log.info("tool restarted: %s", reason)
+            self._out.append(ClockReset(t=(self._epoch_us + t_us) / 1e6))
+            self._last_seq = None
+            self._last_t_us = None
         t_unwrapped = self._unwrap(t_us)
+        self._track_seq(seq)
         if ftype == FrameType.SAMPLES:
             period, n = SAMPLES_HEAD.unpack_from(payload)
             self._pending.append((t_unwrapped, period, n, payload[SAMPLES_HEAD.size :]))
@@ -194,14 +227,21 @@ class BinaryDecoder:
                 )
             )
 
-    @staticmethod
-    def _samples_ok(payload: bytes) -> bool:
-        if len(payload) < SAMPLES_HEAD.size:
-            return False
-        _period, n = SAMPLES_HEAD.unpack_from(payload)
-        return 1 <= n <= MAX_SAMPLES_PER_FRAME and len(payload) == SAMPLES_HEAD.size + 4 * n
-
     # -- sequence and clock -----------------------------------------------------------------
+
+    def _restart_reason(self, ftype: int, seq: int, t_us: int) -> str | None:
+        """Why this frame means the tool restarted, or None (PROTOCOL.md §4)."""
+        last_seq = self._last_seq
+        if ftype == FrameType.INFO and seq == 0 and last_seq is not None and last_seq != 0xFFFF:
+            # Power-up INFO. An INFO answering HELLO carries the current seq, and seq 0 after
+            # 65535 is a wrap. This also catches restarts after 35.8+ min of uptime, whose
+            # clock step looks like a forward wrap.
+            return f"INFO with seq 0 after seq {last_seq}"
+        if self._last_t_us is not None:
+            back = self._last_t_us - t_us
+            if RESET_BACKSTEP_US < back <= U32 // 2:
+                return f"device clock went back {back / 1e6:.3f} s"
+        return None
 
     def _track_seq(self, seq: int) -> None:
         last = self._last_seq
@@ -213,17 +253,17 @@ class BinaryDecoder:
             self.stats.lost_frames += gap
 
     def _unwrap(self, t_us: int) -> int:
+        """Continuous device time; restarts were handled before (see :meth:`_restart_reason`)."""
         last = self._last_t_us
         self._last_t_us = t_us
         if last is not None:
             back = last - t_us
             if back > U32 // 2:
                 self._epoch_us += U32
-            elif back > RESET_BACKSTEP_US:
-                self._flush_samples()
-                log.info("device clock went back %.3f s: tool restarted", back / 1e6)
-                self._out.append(ClockReset(t=(self._epoch_us + t_us) / 1e6))
-                self._last_seq = None
+            elif back + U32 <= RESET_BACKSTEP_US:
+                # An event stamped just before the wrap but sent just after it: a small step back
+                # across the wrap, not a jump forward (the next frame wraps forward again).
+                self._epoch_us -= U32
         return self._epoch_us + t_us
 
     # -- output -----------------------------------------------------------------------------
@@ -243,7 +283,14 @@ class BinaryDecoder:
             starts = np.repeat(np.cumsum(counts) - counts, counts)
             within = np.arange(raw.size, dtype=np.float64) - starts
             t = (np.repeat(meta[:, 0], counts) + within * np.repeat(meta[:, 1], counts)) / 1e6
-        self._out.append(SampleBatch(t=t, raw=raw, device_clock=True, period_s=pending[-1][1] / 1e6))
+        # period_us = 0 means "unknown" (rates below 15.26 Hz, n = 1): each sample is timed by
+        # its own frame's t_us above, and no nominal period is claimed.
+        period_us = pending[-1][1]
+        self._out.append(
+            SampleBatch(
+                t=t, raw=raw, device_clock=True, period_s=period_us / 1e6 if period_us else None
+            )
+        )
 
     def _drain(self) -> list[Reading]:
         self._flush_samples()

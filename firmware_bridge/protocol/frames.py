@@ -20,9 +20,24 @@ CRC_SIZE = 2
 MIN_BODY = HEADER_SIZE + CRC_SIZE
 SAMPLES_HEAD = struct.Struct("<HB")  # period_us, n
 MAX_SAMPLES_PER_FRAME = 32
-#: Largest legal body: SAMPLES with 32 samples. INFO is limited to the same size.
-MAX_BODY = HEADER_SIZE + SAMPLES_HEAD.size + 4 * MAX_SAMPLES_PER_FRAME + CRC_SIZE
+#: Largest SAMPLES body: 32 samples, 8 + 3 + 128 + 2 = 141 bytes (``13 + 4·n`` in general).
+MAX_SAMPLES_BODY = HEADER_SIZE + SAMPLES_HEAD.size + 4 * MAX_SAMPLES_PER_FRAME + CRC_SIZE
+#: Largest INFO JSON. 231 makes the body 241 bytes, so one INFO fits a BLE notification at the
+#: commonly negotiated ATT MTU of 247 (a 244-byte value).
+MAX_INFO_PAYLOAD = 231
+MAX_INFO_BODY = HEADER_SIZE + MAX_INFO_PAYLOAD + CRC_SIZE
+#: Fixed body sizes of the other tool → host types.
+BUTTON_BODY = MIN_BODY + 1
+STATUS_BODY = MIN_BODY + 3
+#: Largest legal body of any type (an INFO): the decoder's first, type-blind length bound.
+MAX_BODY = max(MAX_SAMPLES_BODY, MAX_INFO_BODY)
 DELIMITER = b"\x00"
+
+#: BLE GATT identity of PressureGuard firmware (PROTOCOL.md §9).
+BLE_SERVICE_UUID = "d88e0001-d0c8-474f-93bf-f3dbbc140807"
+BLE_NOTIFY_UUID = "d88e0002-d0c8-474f-93bf-f3dbbc140807"  # tool → host, NOTIFY
+BLE_WRITE_UUID = "d88e0003-d0c8-474f-93bf-f3dbbc140807"  # host → tool, WRITE (with response)
+BLE_NAME_PREFIX = "PressureGuard"
 
 #: HX711 24-bit rails: a reading pinned here means the ADC is saturated.
 ADC24_MAX = (1 << 23) - 1

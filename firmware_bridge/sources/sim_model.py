@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["PATTERNS", "SimConfig", "SimTruth", "SimulatedTool"]
 
-_INFO_MAX_PAYLOAD = frames.MAX_BODY - frames.HEADER_SIZE - frames.CRC_SIZE
-#: Optional INFO keys left out, in this order, when the JSON would not fit (PROTOCOL.md §3).
+_INFO_MAX_PAYLOAD = frames.MAX_INFO_PAYLOAD  # 231 bytes of JSON (PROTOCOL.md §3)
+#: Optional INFO keys left out, in this order, only when the JSON would not fit (PROTOCOL.md §3).
 _INFO_DROPPABLE = ("capacity_n", "tip_area_cm2")
 _STATUS_PERIOD_US = 1_000_000
 _MAX_PERIOD_US = 0xFFFF  # SAMPLES states longer periods as 0, "unknown", with n = 1

@@ -76,8 +76,9 @@ def test_starts_with_sync_byte_then_info_with_factory_calibration() -> None:
     assert info.counts_per_n == 10700.0
     assert info.offset_counts == 84000.0
     assert info.rate_hz == 80.0
-    assert info.tip_area_cm2 == 1.0  # capacity_n is left out: INFO is limited to 131 bytes
-    assert len(bodies(data)[0]) <= frames.MAX_BODY
+    assert info.capacity_n == 196.0  # every key fits: INFO JSON may be 231 bytes
+    assert info.tip_area_cm2 == 1.0
+    assert len(bodies(data)[0]) <= frames.MAX_INFO_BODY
     assert bodies(data)[0][1] == FrameType.INFO
     assert struct.unpack_from("<H", bodies(data)[0], 2)[0] == 0  # seq starts at 0
     assert_clean(decoder)

@@ -1,0 +1,7 @@
+"""``python -m firmware_bridge.cli``."""
+
+import sys
+
+from firmware_bridge.cli import main
+
+sys.exit(main())
