@@ -420,13 +420,19 @@ class Bridge:
             return
         timeout = max(0.5, 5 * self.timebase.period_s)
         if now - self._last_valid_host > timeout:
-            self._no_signal = True
-            t = self.timebase.last_t_s or 0.0
-            self._events.append(
-                SessionEvent(t, "no_signal", {"after_s": round(now - self._last_valid_host, 3)})
-            )
-            self._events += self.pipeline.signal_lost(t)
-            self._set_live_no_signal("no signal from the tool")
+            silent_s = round(now - self._last_valid_host, 3)
+            self._enter_no_signal(f"no valid sample for {silent_s} s", silent_s)
+
+    def _enter_no_signal(self, message: str, silent_s: float | None = None) -> None:
+        """Show NO SIGNAL (never the last value) and restart the filters."""
+        self._no_signal = True
+        t = self.timebase.last_t_s or 0.0
+        detail: dict[str, Any] = {"reason": message}
+        if silent_s is not None:
+            detail["after_s"] = silent_s
+        self._events.append(SessionEvent(t, "no_signal", detail))
+        self._events += self.pipeline.signal_lost(t)
+        self._set_live_no_signal(message)
 
     def _reconnect(self, reason: str) -> None:
         log.warning("source lost: %s", reason)
@@ -438,10 +444,10 @@ class Bridge:
         if self._lost_at is None:
             self._lost_at = self.timebase.last_t_s or 0.0
             self._events.append(SessionEvent(self._lost_at, "source_lost", {"reason": reason}))
+        message = f"tool disconnected: {reason}; reconnecting"
         if not self._no_signal:
-            self._no_signal = True
-            self._events += self.pipeline.signal_lost(self._lost_at)
-        self._set_live_no_signal(f"tool disconnected: {reason}; reconnecting")
+            self._enter_no_signal(message)
+        self._set_live_no_signal(message)
         attempt = 0
         while not self._stop:
             self._flush()

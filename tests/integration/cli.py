@@ -46,9 +46,10 @@ def start_record(data_dir: Path, source: str, *args: str) -> subprocess.Popen[st
     )
 
 
-def stop_record(proc: subprocess.Popen[str], timeout: float = 30) -> int:
-    """Ctrl-C the recorder and return the session id it prints."""
-    proc.send_signal(signal.SIGINT)
+def stop_record(proc: subprocess.Popen[str], timeout: float = 30, interrupt: bool = True) -> int:
+    """Ctrl-C the recorder (or let it end by itself) and return the session id it prints."""
+    if interrupt:
+        proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"record exited {proc.returncode}: {err}"
     assert "Traceback" not in err, err
