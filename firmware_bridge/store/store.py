@@ -1,0 +1,101 @@
+"""The :class:`Store`: PressureGuard's one SQLite database, shared by the bridge and dashboards."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from types import TracebackType
+
+from firmware_bridge.errors import StoreError
+from firmware_bridge.store._base import store_error
+from firmware_bridge.store.sessions import SessionsMixin
+from firmware_bridge.store.settings import SettingsMixin
+
+log = logging.getLogger(__name__)
+
+#: The database's file name inside a data directory.
+DB_NAME = "pressureguard.db"
+
+
+class Store(SessionsMixin, SettingsMixin):
+    """The session store: sessions and samples, settings, limits, calibrations, commands, live
+    status, in one SQLite file in WAL mode.
+
+    Several processes use the file at once: the bridge writes samples (buffered, then
+    :meth:`commit` every ≤ 50 ms), dashboards read it and write settings and commands. One Store
+    may be shared by the threads of one process; each process opens its own.
+
+    Example::
+
+        with Store.open(data_dir) as store:
+            sid = store.begin_session(source="sim://", profile="default",
+                                      region="upper-trapezius", limit_n=20.0)
+            store.append_samples(sid, judged)
+            store.commit()
+            store.end_session(sid)
+
+    Attributes:
+        path: the database file.
+    """
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Open the store in a data directory, creating the directory and the database.
+
+        Raises:
+            StoreError: the directory or database cannot be created or opened.
+        """
+        data_dir = Path(data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the data directory {data_dir}: {exc.strerror}"
+            ) from exc
+        return cls(data_dir / DB_NAME)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._db is None
+
+    def close(self) -> None:
+        """Commit what is buffered and close; closing twice is harmless.
+
+        Raises:
+            StoreError: the buffered data could not be written (the store is closed anyway).
+        """
+        with self._lock:
+            if self._db is None:
+                return
+            db = self._db
+            try:
+                self.commit()
+            finally:
+                self._db = None
+                try:
+                    db.execute("PRAGMA optimize")  # cheap; keeps the query planner's stats fresh
+                except sqlite3.Error as exc:
+                    log.debug("PRAGMA optimize failed: %s", store_error(self.path, "optimize", exc))
+                db.close()
+                log.debug("store %s closed", self.path)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.close()
+        except StoreError:
+            if exc is None:
+                raise
+            log.exception("closing the store after an error also failed")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r}{', closed' if self.closed else ''})"
