@@ -208,20 +208,30 @@ class _Massage(Pattern):
             press = t + r.uniform(0.2, rest - 0.6)
             self._buttons += [(press, True), (press + r.uniform(0.12, 0.4), False)]
         t += rest
-        level = limit * (r.uniform(1.05, 1.35) if self._one_in(5) else r.uniform(0.5, 0.95))
+        level = limit * r.uniform(0.5, 0.95)
         ramp = level / r.uniform(3.0, 12.0)
         self._segments.append(_Segment(t, t + ramp, 0.0, level))
         t += ramp
-        hold = _Segment(
-            t,
-            t + r.uniform(8.0, 40.0),
-            level,
-            level,
-            drift=r.uniform(0.02, 0.08),
-            drift_period_s=r.uniform(15.0, 40.0),
-            tremor_n=r.uniform(0.2, 0.5),
-            tremor_hz=r.uniform(1.0, 3.0),
-        )
+        wobble = {
+            "drift": r.uniform(0.02, 0.08),
+            "drift_period_s": r.uniform(15.0, 40.0),
+            "tremor_n": r.uniform(0.2, 0.5),
+            "tremor_hz": r.uniform(1.0, 3.0),
+        }
+        hold_s = r.uniform(8.0, 40.0)
+        if self._one_in(5):
+            # Leaning in past the limit for a few seconds, then easing back after the warning.
+            before = r.uniform(2.0, hold_s / 2)
+            peak = limit * r.uniform(1.05, 1.35)
+            up, over, down = r.uniform(0.6, 1.5), r.uniform(1.5, 5.0), r.uniform(0.6, 1.2)
+            self._segments += [
+                _Segment(t, t + before, level, level, **wobble),
+                _Segment(t + before, t + before + up, level, peak),
+                _Segment(t + before + up, t + before + up + over, peak, peak, **wobble),
+                _Segment(t + before + up + over, t + before + up + over + down, peak, level),
+            ]
+            t += before + up + over + down
+        hold = _Segment(t, t + hold_s, level, level, **wobble)
         self._segments.append(hold)
         t = hold.t1
         release = r.uniform(0.5, 2.0)

@@ -91,10 +91,14 @@ def _summary(row: sqlite3.Row, gap_events: list[tuple[float, dict[str, Any]]]) -
     if not isinstance(gaps, int):
         gaps = len(gap_list)
     peak = counters.get("peak_n", row["peak_n"])
-    if row["ended_at"] is not None:
+    # The recorded signal's span (session time, gaps included): for a replay at full speed the
+    # wall-clock span would be a fraction of a second. Wall time only when nothing was recorded.
+    if row["t_last"] is not None:
+        duration = float(row["t_last"])
+    elif row["ended_at"] is not None:
         duration = (parse_iso(row["ended_at"]) - parse_iso(row["started_at"])).total_seconds()
     else:
-        duration = float(row["t_last"] or 0.0)
+        duration = 0.0
     return {
         "id": row["id"],
         "started_at": row["started_at"],
