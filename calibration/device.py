@@ -46,3 +46,35 @@ class DeviceCalibration:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, embedded in every recorded session."""
         return asdict(self)
+
+
+def resolve_calibration(
+    device_id: str,
+    stored: dict[str, Any] | None,
+    factory_counts_per_n: float | None,
+    factory_offset_counts: float | None,
+) -> DeviceCalibration | None:
+    """The calibration to use: the user's stored one, else the tool's factory values, else none.
+
+    Args:
+        device_id: the tool.
+        stored: the store's current calibration record for the tool, if any.
+        factory_counts_per_n: INFO's ``counts_per_n``, if the tool sent one.
+        factory_offset_counts: INFO's ``offset_counts`` (0 when missing).
+    """
+    if stored:
+        return DeviceCalibration(
+            counts_per_n=float(stored["counts_per_n"]),
+            offset_counts=float(stored["offset_counts"]),
+            source="stored",
+            device_id=device_id,
+            created_at=stored.get("created_at"),
+        )
+    if factory_counts_per_n:
+        return DeviceCalibration(
+            counts_per_n=factory_counts_per_n,
+            offset_counts=factory_offset_counts or 0.0,
+            source="factory",
+            device_id=device_id,
+        )
+    return None

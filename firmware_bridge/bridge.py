@@ -1,16 +1,14 @@
 """The bridge: owns the tool, runs the pipeline and records one session into the store.
 
-Single-threaded on purpose: read (≤ 10 ms wait) → decode → judge → buffer, and every ≤ 50 ms one
-store transaction with the new samples, events, counters and live state. Safety decisions
-(zones, haptics, NO SIGNAL) are made here and nowhere else.
+Single-threaded on purpose: read (≤ 10 ms wait) → decode → judge → queue, and every ≤ 50 ms one
+store transaction with the new samples, events, counters and live state. Safety decisions (zones,
+haptics, NO SIGNAL) are made here and nowhere else: a browser tab may or may not be open.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +17,21 @@ from typing import Any
 import numpy as np
 
 from calibration.defaults import default_limit, overload_ceiling_n
-from calibration.device import DeviceCalibration
+from calibration.device import resolve_calibration
 from firmware_bridge.errors import SourceError, SourceLostError
+from firmware_bridge.live import LiveState, RateMeter
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType, Haptic, haptic_payload, local_limit_payload
 from firmware_bridge.readings import (
     ButtonEvent,
     ClockReset,
+    DecoderStats,
     DeviceInfo,
     DeviceStatus,
     Reading,
     SampleBatch,
 )
+from firmware_bridge.recorder import SessionRecorder
 from firmware_bridge.sources import SourceOptions, open_source
 from firmware_bridge.sources.base import Source
 from firmware_bridge.sources.capture import CaptureWriter
@@ -47,6 +48,7 @@ READ_TIMEOUT_S = 0.01
 INFO_WAIT_S = 1.0
 RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 COMMAND_POLL_S = 0.05
+HAPTIC_FOR_ZONE = {Zone.OVER: Haptic.CAUTION, Zone.DANGER: Haptic.CONTINUOUS}
 
 
 @dataclass(slots=True)
@@ -61,30 +63,6 @@ class RecordOptions:
     duration_s: float | None = None
     capture: Path | None = None
     reconnect: bool = True
-
-
-@dataclass(slots=True)
-class LiveState:
-    """What the bridge tells the dashboard besides samples (stored as the live row)."""
-
-    connected: bool = False
-    source: str = ""
-    format: str = "unknown"
-    zone: str = Zone.NO_SIGNAL.label
-    force_n: float | None = None
-    filtered_n: float | None = None
-    limit_n: float | None = None
-    t_s: float | None = None
-    hold_s: float = 0.0
-    ramp_warning: bool = False
-    calibrated: bool = False
-    device_id: str | None = None
-    battery_mv: int | None = None
-    rate_hz: float | None = None
-    nominal_rate_hz: float | None = None
-    lost_frames: int = 0
-    bad_frames: int = 0
-    message: str = ""
 
 
 class Bridge:
@@ -110,25 +88,25 @@ class Bridge:
         self.live = LiveState(source=options.source, limit_n=self.limit_n)
         self.pipeline = SignalPipeline(PipelineConfig(limit_n=self.limit_n))
         self.timebase = TimeBase()
-        self.session_id: int | None = None
+        self.rate = RateMeter()
+        self.recorder: SessionRecorder | None = None
         self.error: str | None = None
         self._stop = False
         self._source: Source | None = None
         self._capture: CaptureWriter | None = None
         self._info: DeviceInfo | None = None
         self._info_deadline: float | None = None
+        self._calibrated_for: str | None = None  # device key the calibration was resolved for
         self._waiting: list[tuple[SampleBatch, float]] = []
-        self._samples: list[JudgedSamples] = []
-        self._events: list[SessionEvent] = []
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
-        self._gaps = 0
-        self._faults_before: dict[str, int] = {}  # the open connection's counters at its start
-        self._fault_acc: dict[str, int] = {}  # faults of connections already closed
-        self._lost_before = 0
-        self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._haptic = Haptic.OFF
+
+    @property
+    def session_id(self) -> int | None:
+        """The session being recorded (None before :meth:`run` created it)."""
+        return self.recorder.session_id if self.recorder else None
 
     def _initial_limit(self) -> tuple[float, str]:
         if self.options.limit_n is not None:
@@ -161,24 +139,19 @@ class Bridge:
             log.warning("closed %d session(s) left open by a recorder that died", len(recovered))
         self._open()
         assert self._source is not None
-        self.session_id = self.store.begin_session(
+        session_id = self.store.begin_session(
             source=self.options.source,
             profile=self.options.profile,
             region=self.region,
             limit_n=self.limit_n,
             meta={"limit_basis": self.limit_basis, "format": self._source.format},
         )
-        self.store.add_events(
-            self.session_id,
-            [
-                SessionEvent(
-                    0.0, "limit", {"limit_n": round(self.limit_n, 4), "basis": self.limit_basis}
-                )
-            ],
-        )
+        self.recorder = SessionRecorder(self.store, session_id)
+        self.recorder.tally.connected(_stats_of(self._source))
+        basis = {"limit_n": round(self.limit_n, 4), "basis": self.limit_basis}
+        self.recorder.event(SessionEvent(0.0, "limit", basis))
         started = time.monotonic()
-        next_flush = started + FLUSH_S
-        next_poll = started
+        next_flush = next_poll = started
         try:
             while not self._stop:
                 now = time.monotonic()
@@ -204,9 +177,20 @@ class Bridge:
                     next_flush = now + FLUSH_S
         finally:
             self._finish()
-        return self.session_id
+        return session_id
 
-    # -- loop steps -------------------------------------------------------------------------
+    def set_limit(self, limit_n: float, basis: str) -> None:
+        """Change the comfort limit live (from a dashboard command)."""
+        self.limit_n = limit_n
+        self.pipeline.set_limit(limit_n)
+        self.live.limit_n = limit_n
+        if self.recorder is not None:
+            detail = {"limit_n": round(limit_n, 4), "basis": basis}
+            self.recorder.event(SessionEvent(self._now_s(), "limit", detail))
+            self.recorder.update(limit_n=limit_n)
+        self._send_local_limit()
+
+    # -- reading ----------------------------------------------------------------------------
 
     def _open(self) -> None:
         self._source = open_source(self.options.source, self.options.source_options)
@@ -216,7 +200,6 @@ class Bridge:
         if self._capture is not None:
             self._source.capture = self._capture.write
         self._source.send(FrameType.HELLO)
-        self._faults_before = dict(self._source.stats.faults)
         self.live.connected = True
         self.live.message = ""
 
@@ -229,6 +212,7 @@ class Bridge:
         self._flush_waiting(force=False)
 
     def _handle(self, reading: Reading, now: float) -> None:
+        assert self.recorder is not None
         if isinstance(reading, SampleBatch):
             if self._awaiting_info(reading, now):
                 self._waiting.append((reading, now))
@@ -237,13 +221,13 @@ class Bridge:
         elif isinstance(reading, DeviceInfo):
             self._on_info(reading)
         elif isinstance(reading, ButtonEvent):
-            t = self._event_time(reading.t)
-            self._events.append(SessionEvent(t, "button", {"pressed": reading.pressed}))
+            t = self.timebase.peek(reading.t)
+            self.recorder.event(SessionEvent(t, "button", {"pressed": reading.pressed}))
         elif isinstance(reading, DeviceStatus):
             self._on_status(reading)
         elif isinstance(reading, ClockReset):
             self.timebase.new_segment()
-            self._events.append(SessionEvent(self.timebase.last_t_s or 0.0, "clock_reset", {}))
+            self.recorder.event(SessionEvent(self._now_s(), "clock_reset", {}))
 
     def _awaiting_info(self, batch: SampleBatch, now: float) -> bool:
         """Binary tools announce their calibration in INFO; judge nothing before it, briefly."""
@@ -259,129 +243,110 @@ class Bridge:
         if not force and self._info is None and time.monotonic() < (self._info_deadline or 0):
             return
         waiting, self._waiting = self._waiting, []
-        if self._info is None:
-            self._calibrate_for(None)
         for batch, arrived in waiting:
             self._process(batch, arrived)
 
     def _process(self, batch: SampleBatch, now: float) -> None:
+        assert self.recorder is not None
         t_s = self.timebase.map(batch.t, now, batch.period_s)
         if self._lost_at is not None:
-            self._gaps += 1
-            self._events.append(
-                SessionEvent(
-                    self._lost_at,
-                    "gap",
-                    {"start_s": round(self._lost_at, 6), "end_s": round(float(t_s[0]), 6)},
-                )
-            )
+            self.recorder.gaps += 1
+            span = {"start_s": round(self._lost_at, 6), "end_s": round(float(t_s[0]), 6)}
+            self.recorder.event(SessionEvent(self._lost_at, "gap", span))
             self._lost_at = None
         if self.options.duration_s is not None and t_s[-1] >= self.options.duration_s:
             keep = t_s < self.options.duration_s
+            self._stop = True
             if not keep.any():
-                self._stop = True
                 return
             t_s, batch = t_s[keep], _take(batch, keep)
-            self._stop = True
-        if self.pipeline.calibration is None and batch.force_n is None and self._info is None:
-            self._calibrate_for(None)
+        if batch.force_n is None and self._info is None:
+            self._calibrate(None)
         judged, events = self.pipeline.process(t_s, batch.raw, batch.force_n, batch.period_s)
         self._last_valid_host = now
         if self._no_signal:
             self._no_signal = False
-            self._events.append(SessionEvent(float(t_s[0]), "signal", {}))
-        self._rate_window.append((now, len(batch)))
+            self.recorder.event(SessionEvent(float(t_s[0]), "signal", {}))
+        self.rate.add(now, len(batch))
         for event in events:
-            self._on_event(event)
-        self._events += events
+            self._react(event)
+        self.recorder.events(events)
         if judged is not None:
-            self._samples.append(judged)
-            self._update_live(judged)
+            self.recorder.samples(judged)
+            self.live.show_samples(
+                judged, self.pipeline.hold.held_s(float(judged.t_s[-1])), self.pipeline.ramp.active
+            )
             if self.on_judged is not None:
                 self.on_judged(judged, self.live)
 
-    # -- device information -----------------------------------------------------------------
+    def _now_s(self) -> float:
+        return self.timebase.last_t_s or 0.0
+
+    # -- what the tool tells us -------------------------------------------------------------
 
     def _on_info(self, info: DeviceInfo) -> None:
-        first = self._info is None or self._info.device_id != info.device_id
+        assert self.recorder is not None
+        known = self._info is not None and self._info.device_id == info.device_id
         self._info = info
-        if not first:
+        if known:
             return
         self.live.device_id = info.device_id
         self.live.nominal_rate_hz = info.rate_hz
-        assert self.session_id is not None
-        self.store.update_session(
-            self.session_id,
+        self.recorder.update(
             device_id=info.device_id,
             firmware=info.firmware,
             tip_area_cm2=info.tip_area_cm2,
             rate_hz=info.rate_hz,
         )
         self.pipeline.judge.ceiling_n = overload_ceiling_n(info.capacity_n)
-        self._events.append(
-            SessionEvent(
-                self.timebase.last_t_s or 0.0,
-                "device",
-                {"device_id": info.device_id, "firmware": info.firmware},
-            )
-        )
-        self._calibrate_for(info)
+        detail = {"device_id": info.device_id, "firmware": info.firmware}
+        self.recorder.event(SessionEvent(self._now_s(), "device", detail))
+        self._calibrate(info)
         self._flush_waiting(force=True)
 
-    def _calibrate_for(self, info: DeviceInfo | None) -> None:
+    def _calibrate(self, info: DeviceInfo | None) -> None:
+        """Pick the calibration once per device: stored, else factory, else none (uncalibrated)."""
+        assert self.recorder is not None
         device_id = info.device_id if info else f"serial:{self.options.source}"
-        stored = self.store.current_calibration(device_id)
-        calibration: DeviceCalibration | None = None
-        if stored:
-            calibration = DeviceCalibration(
-                counts_per_n=float(stored["counts_per_n"]),
-                offset_counts=float(stored["offset_counts"]),
-                source="stored",
-                device_id=device_id,
-                created_at=stored.get("created_at"),
-            )
-        elif info and info.counts_per_n:
-            calibration = DeviceCalibration(
-                counts_per_n=info.counts_per_n,
-                offset_counts=info.offset_counts or 0.0,
-                source="factory",
-                device_id=device_id,
-            )
-        if calibration == self.pipeline.calibration and self.session_id is not None and calibration:
+        if device_id == self._calibrated_for:
             return
+        self._calibrated_for = device_id
+        calibration = resolve_calibration(
+            device_id,
+            self.store.current_calibration(device_id),
+            info.counts_per_n if info else None,
+            info.offset_counts if info else None,
+        )
         self.pipeline.set_calibration(calibration)
         self.live.calibrated = calibration is not None
         detail = calibration.as_dict() if calibration else {"status": "uncalibrated"}
-        self._events.append(SessionEvent(self.timebase.last_t_s or 0.0, "calibration", detail))
-        if self.session_id is not None:
-            self.store.update_session(self.session_id, calibration=detail)
+        self.recorder.event(SessionEvent(self._now_s(), "calibration", detail))
+        self.recorder.update(calibration=detail)
         self._send_local_limit()
 
     def _on_status(self, status: DeviceStatus) -> None:
-        t = self._event_time(status.t)
+        assert self.recorder is not None
+        t = self.timebase.peek(status.t)
         self.live.battery_mv = status.battery_mv
         if status.saturated != self.pipeline.status_saturated:
-            self._events.append(SessionEvent(t, "saturated", {"active": status.saturated}))
+            self.recorder.event(SessionEvent(t, "saturated", {"active": status.saturated}))
         if status.adc_fault != self.pipeline.status_adc_fault:
-            self._events.append(SessionEvent(t, "adc_fault", {"active": status.adc_fault}))
+            self.recorder.event(SessionEvent(t, "adc_fault", {"active": status.adc_fault}))
         self.pipeline.status_saturated = status.saturated
         self.pipeline.status_adc_fault = status.adc_fault
 
-    def _event_time(self, device_t: float) -> float:
-        """Session time of a device event, on the same mapping as the samples."""
-        return self.timebase.peek(device_t)
+    # -- what we tell the tool --------------------------------------------------------------
 
-    # -- safety outputs ---------------------------------------------------------------------
-
-    def _on_event(self, event: SessionEvent) -> None:
+    def _react(self, event: SessionEvent) -> None:
         if event.kind == "tare":
-            assert self.session_id is not None
-            self.store.update_session(self.session_id, tare_n=self.pipeline.tare_n)
+            assert self.recorder is not None
+            self.recorder.update(tare_n=self.pipeline.tare_n)
             self._send_local_limit()
         if event.kind != "zone":
             return
         zone = Zone.from_label(str(event.detail["to"]))
-        pattern = {Zone.OVER: Haptic.CAUTION, Zone.DANGER: Haptic.CONTINUOUS}.get(zone, Haptic.OFF)
+        pattern = HAPTIC_FOR_ZONE.get(zone, Haptic.OFF)
+        # On NO SIGNAL the tool keeps its own LOCAL_LIMIT: the host cannot judge, so it stays quiet.
         if zone == Zone.NO_SIGNAL or pattern == self._haptic:
             return
         self._haptic = pattern
@@ -397,22 +362,6 @@ class Bridge:
         direction = 1 if calibration.counts_per_n > 0 else -1
         self._source.send(FrameType.LOCAL_LIMIT, local_limit_payload(threshold, direction))
 
-    def set_limit(self, limit_n: float, basis: str) -> None:
-        """Change the comfort limit live (from a dashboard command)."""
-        self.limit_n = limit_n
-        self.pipeline.set_limit(limit_n)
-        self.live.limit_n = limit_n
-        self._events.append(
-            SessionEvent(
-                self.timebase.last_t_s or 0.0,
-                "limit",
-                {"limit_n": round(limit_n, 4), "basis": basis},
-            )
-        )
-        if self.session_id is not None:
-            self.store.update_session(self.session_id, limit_n=limit_n)
-        self._send_local_limit()
-
     # -- signal loss and reconnection -------------------------------------------------------
 
     def _check_signal(self, now: float) -> None:
@@ -425,29 +374,31 @@ class Bridge:
 
     def _enter_no_signal(self, message: str, silent_s: float | None = None) -> None:
         """Show NO SIGNAL (never the last value) and restart the filters."""
+        assert self.recorder is not None
         self._no_signal = True
-        t = self.timebase.last_t_s or 0.0
+        t = self._now_s()
         detail: dict[str, Any] = {"reason": message}
         if silent_s is not None:
             detail["after_s"] = silent_s
-        self._events.append(SessionEvent(t, "no_signal", detail))
-        self._events += self.pipeline.signal_lost(t)
-        self._set_live_no_signal(message)
+        self.recorder.event(SessionEvent(t, "no_signal", detail))
+        self.recorder.events(self.pipeline.signal_lost(t))
+        self.live.show_no_signal(message)
 
     def _reconnect(self, reason: str) -> None:
+        assert self.recorder is not None
         log.warning("source lost: %s", reason)
-        self._count_faults()
+        self.recorder.tally.disconnected()
         if self._source is not None:
             self._source.close()
             self._source = None
         self.live.connected = False
         if self._lost_at is None:
-            self._lost_at = self.timebase.last_t_s or 0.0
-            self._events.append(SessionEvent(self._lost_at, "source_lost", {"reason": reason}))
+            self._lost_at = self._now_s()
+            self.recorder.event(SessionEvent(self._lost_at, "source_lost", {"reason": reason}))
         message = f"tool disconnected: {reason}; reconnecting"
         if not self._no_signal:
             self._enter_no_signal(message)
-        self._set_live_no_signal(message)
+        self.live.show_no_signal(message)
         attempt = 0
         while not self._stop:
             self._flush()
@@ -464,109 +415,38 @@ class Bridge:
                 attempt += 1
                 log.info("reconnect attempt %d failed: %s", attempt, exc)
                 continue
+            assert self._source is not None
+            self.recorder.tally.connected(_stats_of(self._source))
             self.timebase.new_segment()
             self._info = None
             self._info_deadline = None
+            self._calibrated_for = None
             log.info("reconnected to %s", self.options.source)
             return
-
-    def _set_live_no_signal(self, message: str) -> None:
-        self.live.zone = Zone.NO_SIGNAL.label
-        self.live.force_n = None
-        self.live.filtered_n = None
-        self.live.message = message
 
     def _duration_over(self, wall_elapsed: float | None) -> bool:
         duration = self.options.duration_s
         if duration is None:
             return False
-        session_t = self.timebase.last_t_s or 0.0
-        return session_t >= duration or (wall_elapsed is not None and wall_elapsed >= duration)
+        return self._now_s() >= duration or (wall_elapsed is not None and wall_elapsed >= duration)
 
     # -- store ------------------------------------------------------------------------------
 
-    def _count_faults(self) -> None:
-        """Fold the closing connection's decoder counters into the session totals."""
-        if self._source is None:
-            return
-        stats = self._source.stats
-        for kind, count in stats.faults.items():
-            delta = count - self._faults_before.get(kind, 0)
-            self._fault_acc[kind] = self._fault_acc.get(kind, 0) + delta
-        self._lost_before += stats.lost_frames
-        self._faults_before = dict(stats.faults)
-
-    def counters(self) -> dict[str, Any]:
-        """Session counters as stored (and shown by ``sessions show``)."""
-        faults = dict(self._fault_acc)
-        lost = self._lost_before
-        if self._source is not None:
-            stats = self._source.stats
-            for kind, count in stats.faults.items():
-                faults[kind] = faults.get(kind, 0) + count - self._faults_before.get(kind, 0)
-            lost += stats.lost_frames
-        totals = self.pipeline.totals
-        return {
-            "n_samples": totals.n_samples,
-            "peak_n": totals.peak_n if np.isfinite(totals.peak_n) else None,
-            "time_over_limit_s": round(totals.time_over_limit_s, 6),
-            "time_in_zone_s": {k: round(v, 6) for k, v in totals.time_in_zone_s.items()},
-            "dropped_frames": lost,
-            "bad_frames": sum(faults.values()),
-            "bad_frames_by_kind": {k: v for k, v in faults.items() if v},
-            "gaps": self._gaps,
-        }
-
-    def _update_live(self, judged: JudgedSamples) -> None:
-        live = self.live
-        live.zone = Zone(int(judged.zone[-1])).label
-        live.force_n = _finite(judged.force_n[-1])
-        live.filtered_n = _finite(judged.filtered_n[-1])
-        live.t_s = float(judged.t_s[-1])
-        live.hold_s = round(self.pipeline.hold.held_s(live.t_s), 2)
-        live.ramp_warning = self.pipeline.ramp.active
-        live.message = ""
-
-    def _measured_rate(self) -> float | None:
-        if len(self._rate_window) < 2:
-            return None
-        span = self._rate_window[-1][0] - self._rate_window[0][0]
-        count = sum(n for _, n in list(self._rate_window)[1:])
-        return round(count / span, 2) if span > 0.2 else None
-
     def _flush(self) -> None:
-        if self.session_id is None:
+        if self.recorder is None:
             return
-        sid = self.session_id
-        if self._samples:
-            parts, self._samples = self._samples, []
-            self.store.append_samples(sid, _concat(parts))
-        if self._events:
-            events, self._events = self._events, []
-            self.store.add_events(sid, events)
-        counters = self.counters()
-        self.live.rate_hz = self._measured_rate()
-        self.live.lost_frames = counters["dropped_frames"]
-        self.live.bad_frames = counters["bad_frames"]
-        self.store.set_counters(sid, counters)
-        self.store.heartbeat(sid)
-        self.store.set_live(sid, _live_dict(self.live))
-        self.store.commit()
+        self.live.rate_hz = self.rate.rate_hz()
+        self.recorder.flush(self.pipeline.totals, self.live)
 
     def _poll_commands(self) -> None:
         for command in self.store.take_commands():
             kind, args = command["kind"], command.get("args") or {}
             result: dict[str, Any] = {"ok": True}
+            limit = args.get("limit_n")
             if kind == "stop":
                 self.stop()
-            elif (
-                kind == "limit"
-                and isinstance(args.get("limit_n"), int | float)
-                and args["limit_n"] > 0
-            ):
-                self.set_limit(
-                    float(args["limit_n"]), str(args.get("basis", "set from the dashboard"))
-                )
+            elif kind == "limit" and isinstance(limit, int | float) and limit > 0:
+                self.set_limit(float(limit), str(args.get("basis", "set from the dashboard")))
             else:
                 result = {"ok": False, "error": f"unsupported command {kind!r}"}
             self.store.finish_command(command["id"], result)
@@ -578,16 +458,19 @@ class Bridge:
                 if self._haptic != Haptic.OFF:
                     self._source.send(FrameType.HAPTIC, haptic_payload(Haptic.OFF))
             self.live.connected = False
-            self._set_live_no_signal("session ended")
+            self.live.show_no_signal("session ended")
             self._flush()
-            if self.session_id is not None:
-                reason = "error" if self.error else "stopped"
-                self.store.end_session(self.session_id, reason=self.error or reason)
+            if self.recorder is not None:
+                self.store.end_session(self.recorder.session_id, reason=self.error or "stopped")
         finally:
             if self._source is not None:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+
+
+def _stats_of(source: Source) -> Callable[[], DecoderStats]:
+    return lambda: source.stats
 
 
 def _take(batch: SampleBatch, keep: np.ndarray) -> SampleBatch:
@@ -598,23 +481,3 @@ def _take(batch: SampleBatch, keep: np.ndarray) -> SampleBatch:
         device_clock=batch.device_clock,
         period_s=batch.period_s,
     )
-
-
-def _concat(parts: list[JudgedSamples]) -> JudgedSamples:
-    if len(parts) == 1:
-        return parts[0]
-    return JudgedSamples(
-        t_s=np.concatenate([p.t_s for p in parts]),
-        raw=np.concatenate([p.raw for p in parts]),
-        force_n=np.concatenate([p.force_n for p in parts]),
-        filtered_n=np.concatenate([p.filtered_n for p in parts]),
-        zone=np.concatenate([p.zone for p in parts]),
-    )
-
-
-def _finite(value: float) -> float | None:
-    return round(float(value), 4) if np.isfinite(value) else None
-
-
-def _live_dict(live: LiveState) -> dict[str, Any]:
-    return dataclasses.asdict(live)

@@ -1,0 +1,81 @@
+"""Live state: what the bridge tells the dashboard besides the samples (the store's live row)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from firmware_bridge.zones import JudgedSamples, Zone
+
+
+@dataclasses.dataclass(slots=True)
+class LiveState:
+    """The current verdict and the connection's health, as the status strip shows them."""
+
+    connected: bool = False
+    source: str = ""
+    format: str = "unknown"
+    zone: str = Zone.NO_SIGNAL.label
+    force_n: float | None = None
+    filtered_n: float | None = None
+    limit_n: float | None = None
+    t_s: float | None = None
+    hold_s: float = 0.0
+    ramp_warning: bool = False
+    calibrated: bool = False
+    device_id: str | None = None
+    battery_mv: int | None = None
+    rate_hz: float | None = None
+    nominal_rate_hz: float | None = None
+    lost_frames: int = 0
+    bad_frames: int = 0
+    message: str = ""
+
+    def show_samples(self, judged: JudgedSamples, hold_s: float, ramp_warning: bool) -> None:
+        """Show the newest judged sample."""
+        self.zone = Zone(int(judged.zone[-1])).label
+        self.force_n = _finite(judged.force_n[-1])
+        self.filtered_n = _finite(judged.filtered_n[-1])
+        self.t_s = float(judged.t_s[-1])
+        self.hold_s = round(hold_s, 2)
+        self.ramp_warning = ramp_warning
+        self.message = ""
+
+    def show_no_signal(self, message: str) -> None:
+        """NO SIGNAL: no value is shown at all, so no stale value can look safe."""
+        self.zone = Zone.NO_SIGNAL.label
+        self.force_n = None
+        self.filtered_n = None
+        self.hold_s = 0.0
+        self.ramp_warning = False
+        self.message = message
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready copy for the store."""
+        return dataclasses.asdict(self)
+
+
+class RateMeter:
+    """Measured sample rate over the last few seconds of arrivals (host clock)."""
+
+    def __init__(self, window: int = 64) -> None:
+        self._arrivals: deque[tuple[float, int]] = deque(maxlen=window)
+
+    def add(self, now: float, n_samples: int) -> None:
+        """Record ``n_samples`` arriving at host time ``now``."""
+        self._arrivals.append((now, n_samples))
+
+    def rate_hz(self) -> float | None:
+        """Samples per second, or None until there is enough to tell."""
+        if len(self._arrivals) < 2:
+            return None
+        span = self._arrivals[-1][0] - self._arrivals[0][0]
+        count = sum(n for _, n in list(self._arrivals)[1:])
+        return round(count / span, 2) if span > 0.2 else None
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), 4) if np.isfinite(value) else None

@@ -1,0 +1,130 @@
+"""One session's writes: judged samples, events and counters, committed every ≤ 50 ms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from firmware_bridge.live import LiveState
+from firmware_bridge.pipeline.signal import SessionTotals
+from firmware_bridge.readings import DecoderStats
+from firmware_bridge.store import Store
+from firmware_bridge.zones import JudgedSamples, SessionEvent
+
+
+class FaultTally:
+    """Decoder faults and lost frames across reconnections (each connection starts from zero)."""
+
+    def __init__(self) -> None:
+        self._closed: dict[str, int] = {}
+        self._closed_lost = 0
+        # read on demand: a detecting decoder swaps its stats object once it knows the format
+        self._open: Callable[[], DecoderStats] | None = None
+
+    def connected(self, stats: Callable[[], DecoderStats]) -> None:
+        """A new connection's decoder counters (read through ``stats()``) start here."""
+        self._open = stats
+
+    def disconnected(self) -> None:
+        """Fold the closing connection's counters into the totals."""
+        if self._open is None:
+            return
+        stats = self._open()
+        for kind, count in stats.faults.items():
+            self._closed[kind] = self._closed.get(kind, 0) + count
+        self._closed_lost += stats.lost_frames
+        self._open = None
+
+    def faults(self) -> dict[str, int]:
+        """Bad frames by kind, this session so far."""
+        out = dict(self._closed)
+        if self._open is not None:
+            for kind, count in self._open().faults.items():
+                out[kind] = out.get(kind, 0) + count
+        return {k: v for k, v in out.items() if v}
+
+    def lost_frames(self) -> int:
+        """Frames missing from the sequence, this session so far."""
+        return self._closed_lost + (self._open().lost_frames if self._open else 0)
+
+
+class SessionRecorder:
+    """Buffers what the bridge produces and commits it in one short transaction per flush.
+
+    Args:
+        store: the open store.
+        session_id: the session being recorded.
+    """
+
+    def __init__(self, store: Store, session_id: int) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.tally = FaultTally()
+        self.gaps = 0
+        self._samples: list[JudgedSamples] = []
+        self._events: list[SessionEvent] = []
+
+    def samples(self, judged: JudgedSamples) -> None:
+        """Queue judged samples."""
+        self._samples.append(judged)
+
+    def event(self, event: SessionEvent) -> None:
+        """Queue one event."""
+        self._events.append(event)
+
+    def events(self, events: list[SessionEvent]) -> None:
+        """Queue events."""
+        self._events += events
+
+    def update(self, **fields: Any) -> None:
+        """Change session fields (device, calibration, limit, tare) at once."""
+        self.store.update_session(self.session_id, **fields)
+
+    def counters(self, totals: SessionTotals) -> dict[str, Any]:
+        """The session's counters as stored and shown by ``sessions show``."""
+        faults = self.tally.faults()
+        return {
+            "n_samples": totals.n_samples,
+            "peak_n": totals.peak_n if np.isfinite(totals.peak_n) else None,
+            "time_over_limit_s": round(totals.time_over_limit_s, 6),
+            "time_in_zone_s": {k: round(v, 6) for k, v in totals.time_in_zone_s.items()},
+            "dropped_frames": self.tally.lost_frames(),
+            "bad_frames": sum(faults.values()),
+            "bad_frames_by_kind": faults,
+            "gaps": self.gaps,
+        }
+
+    def flush(self, totals: SessionTotals, live: LiveState) -> None:
+        """Write everything queued, the counters and the live state; commit.
+
+        Raises:
+            StoreError: the write failed (e.g. disk full); what was committed before stays.
+        """
+        sid = self.session_id
+        if self._samples:
+            parts, self._samples = self._samples, []
+            self.store.append_samples(sid, _concat(parts))
+        if self._events:
+            events, self._events = self._events, []
+            self.store.add_events(sid, events)
+        counters = self.counters(totals)
+        live.lost_frames = counters["dropped_frames"]
+        live.bad_frames = counters["bad_frames"]
+        self.store.set_counters(sid, counters)
+        self.store.heartbeat(sid)
+        self.store.set_live(sid, live.as_dict())
+        self.store.commit()
+
+
+def _concat(parts: list[JudgedSamples]) -> JudgedSamples:
+    if len(parts) == 1:
+        return parts[0]
+    return JudgedSamples(
+        t_s=np.concatenate([p.t_s for p in parts]),
+        raw=np.concatenate([p.raw for p in parts]),
+        force_n=np.concatenate([p.force_n for p in parts]),
+        filtered_n=np.concatenate([p.filtered_n for p in parts]),
+        zone=np.concatenate([p.zone for p in parts]),
+    )
