@@ -165,3 +165,45 @@ class DecoderStats:
             "bad_frames": self.bad_frames,
             "faults": dict(self.faults),
         }
+
+
+def merge_batches(readings: list[Reading]) -> list[Reading]:
+    """Join runs of consecutive, compatible sample batches (fewer, larger blocks to process).
+
+    Order is kept: a non-sample reading ends a run, so events stay between the samples they
+    came between.
+    """
+    out: list[Reading] = []
+    run: list[SampleBatch] = []
+
+    def close_run() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            forces = [b.force_n for b in run if b.force_n is not None]
+            out.append(
+                SampleBatch(
+                    t=np.concatenate([b.t for b in run]),
+                    raw=np.concatenate([b.raw for b in run]),
+                    force_n=np.concatenate(forces) if forces else None,
+                    device_clock=run[0].device_clock,
+                    period_s=run[-1].period_s,
+                )
+            )
+        run.clear()
+
+    for reading in readings:
+        joins = (
+            isinstance(reading, SampleBatch)
+            and bool(run)
+            and (reading.force_n is None) == (run[0].force_n is None)
+            and reading.device_clock == run[0].device_clock
+        )
+        if not joins:
+            close_run()
+        if isinstance(reading, SampleBatch):
+            run.append(reading)
+        else:
+            out.append(reading)
+    close_run()
+    return out

@@ -27,6 +27,11 @@ class TimeBase:
         self._last_host: float | None = None
         self.period_s = 0.0125
 
+    @property
+    def offset_s(self) -> float | None:
+        """Session time minus source time in the current segment (None before the first batch)."""
+        return self._offset
+
     def new_segment(self) -> None:
         """The next batch may be on a different clock (reconnect, tool restart)."""
         self._new_segment = True

@@ -33,8 +33,8 @@ class SpikeRejector:
         ext = np.concatenate((self._hist, x))
         out = ext[-x.size :].copy()
         if ext.size >= 3:
-            windows = np.lib.stride_tricks.sliding_window_view(ext, 3)
-            med = np.median(windows, axis=1)  # med[j] covers ext[j .. j+2]
+            a, b, c = ext[:-2], ext[1:-1], ext[2:]  # med[j] covers ext[j .. j+2]
+            med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
             # output for ext index k (k ≥ 2) is med[k-2]; our block starts at ext index len(hist)
             first = max(self._hist.size, 2)
             out[first - self._hist.size :] = med[first - 2 :]

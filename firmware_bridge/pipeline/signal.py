@@ -23,6 +23,7 @@ from firmware_bridge.zones import JudgedSamples, SessionEvent, Zone
 log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 
+_ZONE_BASE = min(Zone)  # zone values start below zero: shift them for bincount
 #: Gaps longer than this many periods are not counted as time over the limit.
 MAX_DT_PERIODS = 5
 
@@ -188,9 +189,10 @@ class SignalPipeline:
         cap = MAX_DT_PERIODS * (self._period_s or 0.0125)
         dt = np.where(dt > cap, 0.0, dt)
         totals.time_over_limit_s += float(dt[zone >= Zone.OVER].sum())
-        for z in np.unique(zone):
-            label = Zone(int(z)).label
+        per_zone = np.bincount(zone.astype(np.intp) - _ZONE_BASE, weights=dt, minlength=len(Zone))
+        for zone_value in np.flatnonzero(per_zone):
+            label = Zone(int(zone_value) + _ZONE_BASE).label
             totals.time_in_zone_s[label] = totals.time_in_zone_s.get(label, 0.0) + float(
-                dt[zone == z].sum()
+                per_zone[zone_value]
             )
         self._last_t = float(t[-1])

@@ -39,11 +39,17 @@ class SerialTransport(Transport):
 
     def _read(self, timeout: float) -> Chunk | None:
         try:
-            if (
-                timeout != self._timeout
-            ):  # setting it reconfigures a real port: only when it changes
-                self._port.timeout = self._timeout = timeout
-            data = self._port.read(max(1, self._port.in_waiting))
+            waiting = self._port.in_waiting
+            if waiting:  # already here: no wait, and no timeout change
+                data = self._port.read(waiting)
+            elif timeout <= 0:
+                return None
+            else:
+                if timeout != self._timeout:  # setting it reconfigures a real port: only on change
+                    self._port.timeout = self._timeout = timeout
+                data = self._port.read(1)
+                if data and self._port.in_waiting:
+                    data += self._port.read(self._port.in_waiting)
         except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
             # pyserial raises TypeError/AttributeError from a port closed under it
             raise SourceLostError(f"{self.description}: {_reason(exc)}") from exc
