@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,7 @@ class RecordOptions:
     duration_s: float | None = None
     capture: Path | None = None
     reconnect: bool = True
+    started_at: datetime | None = None  # for imported or seeded sessions; default: now
 
 
 class Bridge:
@@ -147,6 +149,7 @@ class Bridge:
             profile=self.options.profile,
             region=self.region,
             limit_n=self.limit_n,
+            started_at=self.options.started_at,
             meta={"limit_basis": self.limit_basis, "format": self._source.format},
         )
         self.recorder = SessionRecorder(self.store, session_id)
@@ -483,7 +486,12 @@ class Bridge:
             self.live.show_no_signal("session ended")
             self._flush()
             if self.recorder is not None:
-                self.store.end_session(self.recorder.session_id, reason=self.error or "stopped")
+                ended_at = None
+                if self.options.started_at is not None:  # a session in the past ends in the past
+                    ended_at = self.options.started_at + timedelta(seconds=self._now_s())
+                self.store.end_session(
+                    self.recorder.session_id, ended_at=ended_at, reason=self.error or "stopped"
+                )
         finally:
             if self._source is not None:
                 self._source.close()
