@@ -1,0 +1,70 @@
+"""A user mistake or a broken device: one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import serial
+
+from tests.integration.cli import run_cli
+from tests.integration.ptytool import PtyTool
+
+
+def fails_cleanly(data: Path, *args: str) -> str:
+    proc = run_cli(data, *args, check=False, timeout=30)
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_missing_port(tmp_path: Path) -> None:
+    line = fails_cleanly(tmp_path, "record", "/dev/ttyNOPE0")
+    assert "no serial port /dev/ttyNOPE0" in line and "plugged in" in line
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pty needs a POSIX system")
+def test_busy_port(tmp_path: Path) -> None:
+    tool = PtyTool(tmp_path / "ttyBUSY")
+    tool.plug()
+    try:
+        with serial.Serial(str(tool.link), exclusive=True):  # another program has it open
+            line = fails_cleanly(tmp_path, "record", str(tool.link))
+    finally:
+        tool.close()
+    assert "busy" in line
+
+
+def test_bad_source_string(tmp_path: Path) -> None:
+    assert "unknown source" in fails_cleanly(tmp_path, "record", "foo://bar")
+    assert "unknown pattern" in fails_cleanly(tmp_path, "record", "sim://?pattern=nope")
+
+
+def test_unreadable_replay_file(tmp_path: Path) -> None:
+    assert "cannot open" in fails_cleanly(tmp_path, "record", f"replay://{tmp_path}/none.bin")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t_s,force_n\n0.0,1.0\nabc,2.0\n")
+    assert "line 3" in fails_cleanly(tmp_path, "record", f"replay://{bad}?speed=0")
+
+
+def test_bad_values(tmp_path: Path) -> None:
+    assert "unit" in fails_cleanly(tmp_path, "record", "sim://", "--limit", "15 parsecs")
+    assert "body region" in fails_cleanly(tmp_path, "record", "sim://", "--region", "Neck Left")
+
+
+def test_unknown_session_and_bad_import(tmp_path: Path) -> None:
+    assert "no session 42" in fails_cleanly(tmp_path, "sessions", "show", "42")
+    assert "no session 42" in fails_cleanly(tmp_path, "sessions", "export", "42")
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01 not a session")
+    fails_cleanly(tmp_path, "sessions", "import", str(junk))
+
+
+def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
+    run_cli(tmp_path, "record", "sim://?speed=0&duration=2")
+    fails_cleanly(tmp_path, "sessions", "export", "1", "-o", "/proc/pressureguard.csv")
+    # the session is still there, whole
+    assert run_cli(tmp_path, "sessions", "show", "1").returncode == 0
