@@ -54,13 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLine(logging.Formatter):
+    """Console log lines: the message only. Tracebacks go to the log file, never the screen."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"pressureguard: {record.getMessage()}"
+
+
 def _setup_logging(verbose: int, data_dir: Path) -> Path | None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    # A log file on a full disk must not print "--- Logging error ---" tracebacks on screen.
+    logging.raiseExceptions = False
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
-    console.setFormatter(logging.Formatter("pressureguard: %(message)s"))
+    console.setFormatter(_OneLine())
     root.addHandler(console)
     log_path = data_dir / "logs" / "pressureguard.log"
     try:

@@ -95,7 +95,8 @@ class Store(SessionsMixin, SettingsMixin):
         except StoreError:
             if exc is None:
                 raise
-            log.exception("closing the store after an error also failed")
+            # the first error is the one the user is told about; this one goes to the log file
+            log.info("closing the store after an error also failed", exc_info=True)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r}{', closed' if self.closed else ''})"

@@ -68,3 +68,31 @@ def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
     fails_cleanly(tmp_path, "sessions", "export", "1", "-o", "/proc/pressureguard.csv")
     # the session is still there, whole
     assert run_cli(tmp_path, "sessions", "show", "1").returncode == 0
+
+
+def test_full_disk_keeps_what_was_recorded(tmp_path: Path) -> None:
+    """A disk that fills up mid-session: one line, and every committed sample is still there."""
+    import subprocess
+
+    disk = tmp_path / "tiny"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        data = disk / "pg"
+        line = fails_cleanly(data, "record", "sim://?speed=0&duration=3000")
+        assert "disk full" in line and "kept" in line
+        shown = run_cli(data, "sessions", "show", "1", "--json")
+        assert '"n_samples"' in shown.stdout
+        from firmware_bridge.store import Store
+
+        with Store.open(data) as store:
+            kept = store.load_samples(1)
+            assert len(kept.t_s) == store.session_summary(1)["n_samples"] > 1000
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
