@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import select
 
 import serial
 from serial.tools import list_ports
@@ -31,26 +32,29 @@ class SerialTransport(Transport):
 
     def __init__(self, url: str, baud: int = 115200) -> None:
         try:
-            self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05, exclusive=True)
+            self._port = serial.serial_for_url(url, baudrate=baud, timeout=0, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise SourceOpenError(_open_message(url, exc)) from exc
-        self._timeout = 0.05
+        try:
+            self._fd: int | None = self._port.fileno()
+        except (AttributeError, NotImplementedError, OSError, serial.SerialException):
+            self._fd = None
         super().__init__(f"serial {url} @ {baud}")
 
     def _read(self, timeout: float) -> Chunk | None:
         try:
-            waiting = self._port.in_waiting
-            if waiting:  # already here: no wait, and no timeout change
-                data = self._port.read(waiting)
-            elif timeout <= 0:
-                return None
-            else:
-                if timeout != self._timeout:  # setting it reconfigures a real port: only on change
-                    self._port.timeout = self._timeout = timeout
-                data = self._port.read(1)
-                if data and self._port.in_waiting:
-                    data += self._port.read(self._port.in_waiting)
-        except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+            if self._fd is not None:
+                # select, not pyserial's timeout: changing that reconfigures the port (tcsetattr)
+                if not self._port.in_waiting and (
+                    timeout <= 0 or not select.select([self._fd], [], [], timeout)[0]
+                ):
+                    return None
+                data = self._port.read(max(1, self._port.in_waiting))  # timeout 0: never blocks
+            else:  # URL handlers (loop://, socket://): their timeout is a plain attribute
+                if timeout != self._port.timeout:
+                    self._port.timeout = timeout
+                data = self._port.read(max(1, self._port.in_waiting))
+        except (serial.SerialException, OSError, TypeError, AttributeError, ValueError) as exc:
             # pyserial raises TypeError/AttributeError from a port closed under it
             raise SourceLostError(f"{self.description}: {_reason(exc)}") from exc
         return Chunk(bytes(data), self.now()) if data else None
