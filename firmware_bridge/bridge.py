@@ -1,8 +1,12 @@
-"""The bridge: owns the tool, runs the pipeline and records one session into the store.
+"""The bridge: owns the tool, judges every sample, publishes the live feed, records sessions.
 
 Single-threaded on purpose: read (≤ 10 ms wait) → decode → judge → queue, and every ≤ 50 ms one
 store transaction with the new samples, events, counters and live state. Safety decisions (zones,
 haptics, NO SIGNAL) are made here and nowhere else: a browser tab may or may not be open.
+
+Two ways to run: ``pressureguard record`` records one session from start to exit; under the
+launcher (``run``, ``demo``) the bridge serves the tool continuously and the dashboard starts and
+stops sessions through commands in the store.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from calibration.defaults import default_limit, overload_ceiling_n
 from calibration.device import resolve_calibration
-from firmware_bridge.errors import SourceError, SourceLostError
+from firmware_bridge.errors import SourceError, SourceLostError, UsageError
 from firmware_bridge.live import LiveState, RateMeter
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType, Haptic, haptic_payload, local_limit_payload
@@ -33,8 +37,8 @@ from firmware_bridge.readings import (
     SampleBatch,
     merge_batches,
 )
-from firmware_bridge.recorder import SessionRecorder
-from firmware_bridge.sources import SourceOptions, open_source
+from firmware_bridge.recorder import FaultTally, SessionRecorder, concat_judged
+from firmware_bridge.sources import SourceOptions, open_source, source_kind
 from firmware_bridge.sources.base import Source
 from firmware_bridge.sources.capture import CaptureWriter
 from firmware_bridge.store import Store
@@ -57,7 +61,12 @@ HAPTIC_FOR_ZONE = {Zone.OVER: Haptic.CAUTION, Zone.DANGER: Haptic.CONTINUOUS}
 
 @dataclass(slots=True)
 class RecordOptions:
-    """What ``pressureguard record`` was asked to do."""
+    """What the bridge was asked to do.
+
+    Attributes:
+        record_session: record one session from start to exit (``record``); when false the
+            bridge serves the tool and waits for ``start_session`` commands (the launcher).
+    """
 
     source: str
     source_options: SourceOptions = field(default_factory=SourceOptions)
@@ -67,11 +76,12 @@ class RecordOptions:
     duration_s: float | None = None
     capture: Path | None = None
     reconnect: bool = True
-    started_at: datetime | None = None  # for imported or seeded sessions; default: now
+    started_at: datetime | None = None  # for seeded sessions; default: now
+    record_session: bool = True
 
 
 class Bridge:
-    """Records one session from a source into a store.
+    """Serves one tool: judges its samples, publishes them live and records sessions.
 
     Args:
         store: the open session store.
@@ -88,12 +98,15 @@ class Bridge:
         self.store = store
         self.options = options
         self.on_judged = on_judged
-        self.region = str(parse_region(options.region)) if options.region else None
-        self.limit_n, self.limit_basis = self._initial_limit()
-        self.live = LiveState(source=options.source, limit_n=self.limit_n)
+        region = str(parse_region(options.region)) if options.region else None
+        self.limit_n, self.limit_basis = self._limit_for(options.profile, region, options.limit_n)
+        self.live = LiveState(
+            source=options.source, limit_n=self.limit_n, profile=options.profile, region=region
+        )
         self.pipeline = SignalPipeline(PipelineConfig(limit_n=self.limit_n))
         self.timebase = TimeBase()
         self.rate = RateMeter()
+        self.tally = FaultTally()
         self.recorder: SessionRecorder | None = None
         self.error: str | None = None
         self._stop = False
@@ -102,60 +115,62 @@ class Bridge:
         self._info: DeviceInfo | None = None
         self._info_deadline: float | None = None
         self._calibrated_for: str | None = None  # device key the calibration was resolved for
+        self._device_fields: dict[str, Any] = {}  # what a new session learns about the tool
         self._waiting: list[tuple[SampleBatch, float]] = []
+        self._live_samples: list[JudgedSamples] = []
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
         self._haptic = Haptic.OFF
+        self._session_t0 = 0.0  # session time at which the current recording started
 
     @property
     def session_id(self) -> int | None:
-        """The session being recorded (None before :meth:`run` created it)."""
+        """The session being recorded, if any."""
         return self.recorder.session_id if self.recorder else None
 
-    def _initial_limit(self) -> tuple[float, str]:
-        if self.options.limit_n is not None:
-            return self.options.limit_n, "set on the command line"
-        if self.region:
-            current = self.store.current_limit(self.options.profile, self.region)
+    def _limit_for(
+        self, profile: str, region: str | None, given: float | None
+    ) -> tuple[float, str]:
+        """The comfort limit: given, else the profile's own for the region, else shipped."""
+        if given is not None:
+            return given, "set for this session"
+        if region:
+            current = self.store.current_limit(profile, region)
             if current:
                 return float(current["limit_n"]), f"your {current.get('source', 'saved')} limit"
-        shipped = default_limit(parse_region(self.region).slug if self.region else None)
+        shipped = default_limit(parse_region(region).slug if region else None)
         return shipped.limit_n, shipped.basis
 
     # -- public -----------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Ask the loop to end the session cleanly (safe from a signal handler)."""
+        """Ask the loop to end cleanly (safe from a signal handler)."""
         self._stop = True
 
-    def run(self) -> int:
-        """Open the source, record until stopped, the duration passes or a replay ends.
+    def run(self) -> int | None:
+        """Serve the tool until stopped, the duration passes or a replay ends.
 
         Returns:
-            The session id.
+            The id of the last session recorded (None if none was).
 
         Raises:
-            SourceError: the source could not be opened at all (no session is created).
+            SourceError: recording one session and the source cannot be opened (no session is
+                created). When serving, an unavailable source is retried instead.
             StoreError: the store failed; everything committed before stays readable.
         """
         recovered = self.store.recover_orphans()
         if recovered:
             log.warning("closed %d session(s) left open by a recorder that died", len(recovered))
-        self._open()
-        assert self._source is not None
-        session_id = self.store.begin_session(
-            source=self.options.source,
-            profile=self.options.profile,
-            region=self.region,
-            limit_n=self.limit_n,
-            started_at=self.options.started_at,
-            meta={"limit_basis": self.limit_basis, "format": self._source.format},
-        )
-        self.recorder = SessionRecorder(self.store, session_id)
-        self.recorder.tally.connected(_stats_of(self._source))
-        basis = {"limit_n": round(self.limit_n, 4), "basis": self.limit_basis}
-        self.recorder.event(SessionEvent(0.0, "limit", basis))
+        last_session: int | None = None
+        try:
+            self._open()
+        except SourceError as exc:
+            if self.options.record_session:
+                raise
+            self._reconnect(str(exc))
+        if self.options.record_session:
+            last_session = self.start_session(self.options.profile, self.live.region)
         started = time.monotonic()
         next_flush = next_poll = started
         try:
@@ -176,23 +191,80 @@ class Bridge:
                 now = time.monotonic()
                 self._check_signal(now)
                 if now >= next_poll:
-                    self._poll_commands()
+                    last_session = self._poll_commands() or last_session
                     next_poll = now + COMMAND_POLL_S
                 if now >= next_flush:
                     self._flush()
                     next_flush = now + FLUSH_S
         finally:
             self._finish()
+        return self.session_id or last_session
+
+    def start_session(
+        self,
+        profile: str,
+        region: str | None,
+        pain_before: int | None = None,
+        limit_n: float | None = None,
+    ) -> int:
+        """Start recording a session (ending any running one first)."""
+        if self.recorder is not None:
+            self.stop_session()
+        self.limit_n, self.limit_basis = self._limit_for(profile, region, limit_n)
+        self.pipeline.set_limit(self.limit_n)
+        self.pipeline.new_session()
+        session_id = self.store.begin_session(
+            source=self.options.source,
+            profile=profile,
+            region=region,
+            limit_n=self.limit_n,
+            started_at=self.options.started_at,
+            meta={"limit_basis": self.limit_basis, "format": self.live.format},
+        )
+        self.recorder = SessionRecorder(self.store, session_id, self.tally)
+        if self._device_fields:
+            self.recorder.update(**self._device_fields)
+        if pain_before is not None:
+            self.recorder.update(pain_before=pain_before)
+        self._session_t0 = self._now_s()
+        detail = {"limit_n": round(self.limit_n, 4), "basis": self.limit_basis}
+        self.recorder.event(SessionEvent(self._session_t0, "limit", detail))
+        self.live.recording, self.live.session_id = True, session_id
+        self.live.profile, self.live.region, self.live.limit_n = profile, region, self.limit_n
+        self._send_local_limit()
+        log.info("recording session %d (%s, %s)", session_id, profile, region or "no region")
         return session_id
 
+    def stop_session(self, pain_after: int | None = None, note: str | None = None) -> int | None:
+        """End the session being recorded; returns its id."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        self._write_session(recorder)
+        fields: dict[str, Any] = {}
+        if pain_after is not None:
+            fields["pain_after"] = pain_after
+        if note:
+            fields["note"] = note
+        if fields:
+            recorder.update(**fields)
+        ended_at = None
+        if self.options.started_at is not None:  # a seeded session ends in the past
+            ended_at = self.options.started_at + timedelta(seconds=self._now_s() - self._session_t0)
+        self.store.end_session(
+            recorder.session_id, ended_at=ended_at, reason=self.error or "stopped"
+        )
+        self.live.recording, self.live.session_id = False, None
+        return recorder.session_id
+
     def set_limit(self, limit_n: float, basis: str) -> None:
-        """Change the comfort limit live (from a dashboard command)."""
+        """Change the comfort limit live (a dashboard command); judged from the next sample."""
         self.limit_n = limit_n
         self.pipeline.set_limit(limit_n)
         self.live.limit_n = limit_n
+        detail = {"limit_n": round(limit_n, 4), "basis": basis}
+        self._emit(SessionEvent(self._now_s(), "limit", detail))
         if self.recorder is not None:
-            detail = {"limit_n": round(limit_n, 4), "basis": basis}
-            self.recorder.event(SessionEvent(self._now_s(), "limit", detail))
             self.recorder.update(limit_n=limit_n)
         self._send_local_limit()
 
@@ -206,11 +278,15 @@ class Bridge:
         if self._capture is not None:
             self._source.capture = self._capture.write
         self._source.send(FrameType.HELLO)
+        self.tally.connected(_stats_of(self._source))
         self.live.connected = True
+        self.live.source = self.options.source
         self.live.message = ""
 
     def _step(self, now: float) -> None:
-        assert self._source is not None
+        if self._source is None:  # serving, and the source could not be opened yet
+            self._reconnect("no source")
+            return
         readings = self._source.read(READ_TIMEOUT_S)
         ended: EOFError | SourceLostError | None = None
         if readings:
@@ -237,7 +313,6 @@ class Bridge:
             raise ended
 
     def _handle(self, reading: Reading, now: float) -> None:
-        assert self.recorder is not None
         if isinstance(reading, SampleBatch):
             if self._awaiting_info(reading, now):
                 self._waiting.append((reading, now))
@@ -247,12 +322,12 @@ class Bridge:
             self._on_info(reading)
         elif isinstance(reading, ButtonEvent):
             t = self.timebase.peek(reading.t)
-            self.recorder.event(SessionEvent(t, "button", {"pressed": reading.pressed}))
+            self._emit(SessionEvent(t, "button", {"pressed": reading.pressed}))
         elif isinstance(reading, DeviceStatus):
             self._on_status(reading)
         elif isinstance(reading, ClockReset):
             self.timebase.new_segment()
-            self.recorder.event(SessionEvent(self._now_s(), "clock_reset", {}))
+            self._emit(SessionEvent(self._now_s(), "clock_reset", {}))
 
     def _awaiting_info(self, batch: SampleBatch, now: float) -> bool:
         """Binary tools announce their calibration in INFO; judge nothing before it, briefly."""
@@ -272,12 +347,12 @@ class Bridge:
             self._process(batch, arrived)
 
     def _process(self, batch: SampleBatch, now: float) -> None:
-        assert self.recorder is not None
         t_s = self.timebase.map(batch.t, now, batch.period_s)
         if self._lost_at is not None:
-            self.recorder.gaps += 1
-            span = {"start_s": round(self._lost_at, 6), "end_s": round(float(t_s[0]), 6)}
-            self.recorder.event(SessionEvent(self._lost_at, "gap", span))
+            if self.recorder is not None:
+                self.recorder.gaps += 1
+            span = {"start_s": self._lost_at, "end_s": float(t_s[0])}
+            self._emit(SessionEvent(self._lost_at, "gap", span))
             self._lost_at = None
         if self.options.duration_s is not None and t_s[-1] >= self.options.duration_s:
             keep = t_s < self.options.duration_s
@@ -291,18 +366,30 @@ class Bridge:
         self._last_valid_host = now
         if self._no_signal:
             self._no_signal = False
-            self.recorder.event(SessionEvent(float(t_s[0]), "signal", {}))
+            self._emit(SessionEvent(float(t_s[0]), "signal", {}))
         self.rate.add(now, len(batch))
         for event in events:
             self._react(event)
-        self.recorder.events(events)
-        if judged is not None:
+            self._emit(event)
+        if judged is None:
+            return
+        if self.recorder is not None:
             self.recorder.samples(judged)
-            self.live.show_samples(
-                judged, self.pipeline.hold.held_s(float(judged.t_s[-1])), self.pipeline.ramp.active
-            )
-            if self.on_judged is not None:
-                self.on_judged(judged, self.live)
+        self._live_samples.append(judged)
+        t_last = float(judged.t_s[-1])
+        self.live.show_samples(
+            judged,
+            self.pipeline.hold.held_s(t_last),
+            self.pipeline.hold.prompted and self.pipeline.hold.start is not None,
+            self.pipeline.ramp.active,
+        )
+        if self.on_judged is not None:
+            self.on_judged(judged, self.live)
+
+    def _emit(self, event: SessionEvent) -> None:
+        """Record an event in the running session (outside a session only the live view shows)."""
+        if self.recorder is not None:
+            self.recorder.event(event)
 
     def _now_s(self) -> float:
         return self.timebase.last_t_s or 0.0
@@ -310,14 +397,14 @@ class Bridge:
     # -- what the tool tells us -------------------------------------------------------------
 
     def _on_info(self, info: DeviceInfo) -> None:
-        assert self.recorder is not None
         known = self._info is not None and self._info.device_id == info.device_id
         self._info = info
         if known:
             return
         self.live.device_id = info.device_id
         self.live.nominal_rate_hz = info.rate_hz
-        self.recorder.update(
+        self.live.tip_area_cm2 = info.tip_area_cm2
+        self._session_fields(
             device_id=info.device_id,
             firmware=info.firmware,
             tip_area_cm2=info.tip_area_cm2,
@@ -325,13 +412,18 @@ class Bridge:
         )
         self.pipeline.judge.ceiling_n = overload_ceiling_n(info.capacity_n)
         detail = {"device_id": info.device_id, "firmware": info.firmware}
-        self.recorder.event(SessionEvent(self._now_s(), "device", detail))
+        self._emit(SessionEvent(self._now_s(), "device", detail))
         self._calibrate(info)
         self._flush_waiting(force=True)
 
+    def _session_fields(self, **fields: Any) -> None:
+        """Facts about the tool: kept for sessions started later, written to the running one."""
+        self._device_fields.update(fields)
+        if self.recorder is not None:
+            self.recorder.update(**fields)
+
     def _calibrate(self, info: DeviceInfo | None) -> None:
         """Pick the calibration once per device: stored, else factory, else none (uncalibrated)."""
-        assert self.recorder is not None
         device_id = info.device_id if info else f"serial:{self.options.source}"
         if device_id == self._calibrated_for:
             return
@@ -345,18 +437,17 @@ class Bridge:
         self.pipeline.set_calibration(calibration)
         self.live.calibrated = calibration is not None
         detail = calibration.as_dict() if calibration else {"status": "uncalibrated"}
-        self.recorder.event(SessionEvent(self._now_s(), "calibration", detail))
-        self.recorder.update(calibration=detail)
+        self._emit(SessionEvent(self._now_s(), "calibration", detail))
+        self._session_fields(calibration=detail)
         self._send_local_limit()
 
     def _on_status(self, status: DeviceStatus) -> None:
-        assert self.recorder is not None
         t = self.timebase.peek(status.t)
         self.live.battery_mv = status.battery_mv
         if status.saturated != self.pipeline.status_saturated:
-            self.recorder.event(SessionEvent(t, "saturated", {"active": status.saturated}))
+            self._emit(SessionEvent(t, "saturated", {"active": status.saturated}))
         if status.adc_fault != self.pipeline.status_adc_fault:
-            self.recorder.event(SessionEvent(t, "adc_fault", {"active": status.adc_fault}))
+            self._emit(SessionEvent(t, "adc_fault", {"active": status.adc_fault}))
         self.pipeline.status_saturated = status.saturated
         self.pipeline.status_adc_fault = status.adc_fault
 
@@ -364,8 +455,7 @@ class Bridge:
 
     def _react(self, event: SessionEvent) -> None:
         if event.kind == "tare":
-            assert self.recorder is not None
-            self.recorder.update(tare_n=self.pipeline.tare_n)
+            self._session_fields(tare_n=self.pipeline.tare_n)
             self._send_local_limit()
         if event.kind != "zone":
             return
@@ -387,7 +477,7 @@ class Bridge:
         direction = 1 if calibration.counts_per_n > 0 else -1
         self._source.send(FrameType.LOCAL_LIMIT, local_limit_payload(threshold, direction))
 
-    # -- signal loss and reconnection -------------------------------------------------------
+    # -- signal loss, reconnection, another source -------------------------------------------
 
     def _check_signal(self, now: float) -> None:
         if self._no_signal or self._last_valid_host is None:
@@ -399,27 +489,29 @@ class Bridge:
 
     def _enter_no_signal(self, message: str, silent_s: float | None = None) -> None:
         """Show NO SIGNAL (never the last value) and restart the filters."""
-        assert self.recorder is not None
         self._no_signal = True
         t = self._now_s()
         detail: dict[str, Any] = {"reason": message}
         if silent_s is not None:
             detail["after_s"] = silent_s
-        self.recorder.event(SessionEvent(t, "no_signal", detail))
-        self.recorder.events(self.pipeline.signal_lost(t))
+        self._emit(SessionEvent(t, "no_signal", detail))
+        for event in self.pipeline.signal_lost(t):
+            self._emit(event)
         self.live.show_no_signal(message)
 
-    def _reconnect(self, reason: str) -> None:
-        assert self.recorder is not None
-        log.warning("source lost: %s", reason)
-        self.recorder.tally.disconnected()
+    def _close_source(self) -> None:
+        self.tally.disconnected()
         if self._source is not None:
             self._source.close()
             self._source = None
         self.live.connected = False
-        if self._lost_at is None:
+
+    def _reconnect(self, reason: str) -> None:
+        log.warning("source lost: %s", reason)
+        self._close_source()
+        if self._lost_at is None and self.timebase.last_t_s is not None:
             self._lost_at = self._now_s()
-            self.recorder.event(SessionEvent(self._lost_at, "source_lost", {"reason": reason}))
+            self._emit(SessionEvent(self._lost_at, "source_lost", {"reason": reason}))
         message = f"tool disconnected: {reason}; reconnecting"
         if not self._no_signal:
             self._enter_no_signal(message)
@@ -428,6 +520,8 @@ class Bridge:
         while not self._stop:
             self._flush()
             self._poll_commands()
+            if self._source is not None:  # a `source` command opened another one meanwhile
+                return
             delay = RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)]
             deadline = time.monotonic() + delay
             while not self._stop and time.monotonic() < deadline:
@@ -438,16 +532,36 @@ class Bridge:
                 self._open()
             except SourceError as exc:
                 attempt += 1
+                self.live.message = f"cannot open {self.options.source}: {exc}"
                 log.info("reconnect attempt %d failed: %s", attempt, exc)
                 continue
-            assert self._source is not None
-            self.recorder.tally.connected(_stats_of(self._source))
-            self.timebase.new_segment()
-            self._info = None
-            self._info_deadline = None
-            self._calibrated_for = None
+            self._new_connection()
             log.info("reconnected to %s", self.options.source)
             return
+
+    def _new_connection(self) -> None:
+        """A (re)opened source may be another tool, on another clock, with another calibration."""
+        self.timebase.new_segment()
+        self._info = None
+        self._info_deadline = None
+        self._calibrated_for = None
+
+    def switch_source(self, source: str) -> None:
+        """Serve another source (a dashboard command); the running session continues with a gap.
+
+        Raises:
+            UsageError: the source string is malformed (nothing changes).
+            SourceError: it cannot be opened (the bridge keeps retrying it).
+        """
+        source_kind(source)  # a malformed string changes nothing
+        self._close_source()
+        if self._lost_at is None and self.timebase.last_t_s is not None:
+            self._lost_at = self._now_s()
+        if not self._no_signal:
+            self._enter_no_signal(f"switching to {source}")
+        self.options.source = source
+        self._new_connection()
+        self._open()
 
     def _duration_over(self, wall_elapsed: float | None) -> bool:
         duration = self.options.duration_s
@@ -457,24 +571,65 @@ class Bridge:
 
     # -- store ------------------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        if self.recorder is None:
-            return
-        self.live.rate_hz = self.rate.rate_hz()
-        self.recorder.flush(self.pipeline.totals, self.live)
+    def _write_session(self, recorder: SessionRecorder) -> None:
+        recorder.flush(self.pipeline.totals, self.live)
 
-    def _poll_commands(self) -> None:
+    def _flush(self) -> None:
+        """Every ≤ 50 ms: the session's data, then the live feed and live state."""
+        self.live.rate_hz = self.rate.rate_hz()
+        if self.recorder is not None:
+            self._write_session(self.recorder)
+        if self._live_samples:
+            parts, self._live_samples = self._live_samples, []
+            self.store.append_live(concat_judged(parts), self.session_id)
+        self.live.lost_frames = self.tally.lost_frames()
+        self.live.bad_frames = sum(self.tally.faults().values())
+        self.store.set_live(self.session_id, self.live.as_dict())
+
+    def _poll_commands(self) -> int | None:
+        """Obey the dashboard's commands; returns the id of a session started or stopped."""
+        touched: int | None = None
         for command in self.store.take_commands():
             kind, args = command["kind"], command.get("args") or {}
             result: dict[str, Any] = {"ok": True}
-            limit = args.get("limit_n")
-            if kind == "stop":
-                self.stop()
-            elif kind == "limit" and isinstance(limit, int | float) and limit > 0:
-                self.set_limit(float(limit), str(args.get("basis", "set from the dashboard")))
-            else:
-                result = {"ok": False, "error": f"unsupported command {kind!r}"}
+            try:
+                touched = self._obey(kind, args) or touched
+                if touched is not None:
+                    result["session_id"] = touched
+            except (UsageError, SourceError, ValueError, TypeError) as exc:
+                result = {"ok": False, "error": str(exc)}
             self.store.finish_command(command["id"], result)
+        return touched
+
+    def _obey(self, kind: str, args: dict[str, Any]) -> int | None:
+        if kind == "start_session":
+            region = args.get("region")
+            region = str(parse_region(region)) if region else None
+            limit = args.get("limit_n")
+            return self.start_session(
+                str(args.get("profile") or self.options.profile),
+                region,
+                _pain(args.get("pain_before")),
+                float(limit) if limit else None,
+            )
+        if kind == "stop_session":
+            session_id = self.stop_session(_pain(args.get("pain_after")), args.get("note"))
+            if self.options.record_session:
+                self.stop()  # `record` is one session
+            return session_id
+        if kind == "limit":
+            limit = float(args["limit_n"])
+            if not limit > 0:
+                raise ValueError("the comfort limit must be more than zero")
+            self.set_limit(limit, str(args.get("basis", "set from the dashboard")))
+            return None
+        if kind == "source":
+            self.switch_source(str(args["source"]))
+            return None
+        if kind in ("stop", "shutdown"):
+            self.stop()
+            return None
+        raise ValueError(f"unsupported command {kind!r}")
 
     def _finish(self) -> None:
         try:
@@ -483,20 +638,30 @@ class Bridge:
                 if self._haptic != Haptic.OFF:
                     self._source.send(FrameType.HAPTIC, haptic_payload(Haptic.OFF))
             self.live.connected = False
-            self.live.show_no_signal("session ended")
-            self._flush()
+            self.live.show_no_signal("bridge stopped")
+            session_id = self.session_id
             if self.recorder is not None:
-                ended_at = None
-                if self.options.started_at is not None:  # a session in the past ends in the past
-                    ended_at = self.options.started_at + timedelta(seconds=self._now_s())
-                self.store.end_session(
-                    self.recorder.session_id, ended_at=ended_at, reason=self.error or "stopped"
-                )
+                self._write_session(self.recorder)
+            self._flush()
+            if session_id is not None:
+                self.stop_session()
+                self.live.session_id = session_id  # `run` reports it
+            self.store.set_live(None, self.live.as_dict())
         finally:
             if self._source is not None:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+
+
+def _pain(value: Any) -> int | None:
+    """A 0–10 pain rating from a command, or None."""
+    if value is None or value == "":
+        return None
+    rating = int(value)
+    if not 0 <= rating <= 10:
+        raise ValueError("pain ratings go from 0 to 10")
+    return rating
 
 
 def _stats_of(source: Source) -> Callable[[], DecoderStats]:

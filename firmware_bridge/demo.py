@@ -41,6 +41,8 @@ def seed_sessions(data_dir: Path) -> list[int]:
                 started_at=started,
             )
             session_id = Bridge(store, options).run()
+            if session_id is None:  # pragma: no cover - a seeded recording always has a session
+                continue
             store.update_session(
                 session_id,
                 pain_before=before,

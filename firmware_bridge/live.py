@@ -16,6 +16,10 @@ class LiveState:
     """The current verdict and the connection's health, as the status strip shows them."""
 
     connected: bool = False
+    recording: bool = False
+    session_id: int | None = None
+    profile: str | None = None
+    region: str | None = None
     source: str = ""
     format: str = "unknown"
     zone: str = Zone.NO_SIGNAL.label
@@ -24,7 +28,10 @@ class LiveState:
     limit_n: float | None = None
     t_s: float | None = None
     hold_s: float = 0.0
+    hold_limit_s: float = 60.0
+    release_prompt: bool = False
     ramp_warning: bool = False
+    tip_area_cm2: float | None = None
     calibrated: bool = False
     device_id: str | None = None
     battery_mv: int | None = None
@@ -34,13 +41,16 @@ class LiveState:
     bad_frames: int = 0
     message: str = ""
 
-    def show_samples(self, judged: JudgedSamples, hold_s: float, ramp_warning: bool) -> None:
+    def show_samples(
+        self, judged: JudgedSamples, hold_s: float, release_prompt: bool, ramp_warning: bool
+    ) -> None:
         """Show the newest judged sample."""
         self.zone = Zone(int(judged.zone[-1])).label
         self.force_n = _finite(judged.force_n[-1])
         self.filtered_n = _finite(judged.filtered_n[-1])
         self.t_s = float(judged.t_s[-1])
         self.hold_s = round(hold_s, 2)
+        self.release_prompt = release_prompt
         self.ramp_warning = ramp_warning
         self.message = ""
 
@@ -50,6 +60,7 @@ class LiveState:
         self.force_n = None
         self.filtered_n = None
         self.hold_s = 0.0
+        self.release_prompt = False
         self.ramp_warning = False
         self.message = message
 

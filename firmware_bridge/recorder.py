@@ -1,4 +1,4 @@
-"""One session's writes: judged samples, events and counters, committed every ≤ 50 ms."""
+"""One session's writes (judged samples, events, counters) and the fault tally they count from."""
 
 from __future__ import annotations
 
@@ -51,32 +51,46 @@ class FaultTally:
 
 
 class SessionRecorder:
-    """Buffers what the bridge produces and commits it in one short transaction per flush.
+    """Buffers what the bridge produces for one session and commits it in one short transaction.
 
     Args:
         store: the open store.
         session_id: the session being recorded.
+        tally: the bridge's fault tally; this session counts what it adds from now on.
     """
 
-    def __init__(self, store: Store, session_id: int) -> None:
+    def __init__(self, store: Store, session_id: int, tally: FaultTally) -> None:
         self.store = store
         self.session_id = session_id
-        self.tally = FaultTally()
+        self.tally = tally
+        self._faults_at_start = tally.faults()
+        self._lost_at_start = tally.lost_frames()
         self.gaps = 0
+        # The bridge's clock started when it did; a session's starts at its own first sample.
+        self.t0: float | None = None
         self._samples: list[JudgedSamples] = []
         self._events: list[SessionEvent] = []
 
     def samples(self, judged: JudgedSamples) -> None:
-        """Queue judged samples."""
+        """Queue judged samples (times on the bridge's clock)."""
+        if self.t0 is None:
+            self.t0 = float(judged.t_s[0])
+        if self.t0:
+            judged = JudgedSamples(
+                judged.t_s - self.t0, judged.raw, judged.force_n, judged.filtered_n, judged.zone
+            )
         self._samples.append(judged)
 
     def event(self, event: SessionEvent) -> None:
-        """Queue one event."""
-        self._events.append(event)
-
-    def events(self, events: list[SessionEvent]) -> None:
-        """Queue events."""
-        self._events += events
+        """Queue one event (time on the bridge's clock; before the first sample it counts as 0)."""
+        t0 = event.t_s if self.t0 is None else self.t0
+        detail = event.detail
+        if t0 and ("start_s" in detail or "end_s" in detail):
+            detail = {
+                k: round(max(0.0, v - t0), 6) if k in ("start_s", "end_s") else v
+                for k, v in detail.items()
+            }
+        self._events.append(SessionEvent(max(0.0, event.t_s - t0), event.kind, detail))
 
     def update(self, **fields: Any) -> None:
         """Change session fields (device, calibration, limit, tare) at once."""
@@ -84,20 +98,24 @@ class SessionRecorder:
 
     def counters(self, totals: SessionTotals) -> dict[str, Any]:
         """The session's counters as stored and shown by ``sessions show``."""
-        faults = self.tally.faults()
+        faults = {
+            kind: count - self._faults_at_start.get(kind, 0)
+            for kind, count in self.tally.faults().items()
+            if count > self._faults_at_start.get(kind, 0)
+        }
         return {
             "n_samples": totals.n_samples,
             "peak_n": totals.peak_n if np.isfinite(totals.peak_n) else None,
             "time_over_limit_s": round(totals.time_over_limit_s, 6),
             "time_in_zone_s": {k: round(v, 6) for k, v in totals.time_in_zone_s.items()},
-            "dropped_frames": self.tally.lost_frames(),
+            "dropped_frames": self.tally.lost_frames() - self._lost_at_start,
             "bad_frames": sum(faults.values()),
             "bad_frames_by_kind": faults,
             "gaps": self.gaps,
         }
 
     def flush(self, totals: SessionTotals, live: LiveState) -> None:
-        """Write everything queued, the counters and the live state; commit.
+        """Write everything queued and the counters; commit (the bridge then publishes live state).
 
         Raises:
             StoreError: the write failed (e.g. disk full); what was committed before stays.
@@ -105,7 +123,7 @@ class SessionRecorder:
         sid = self.session_id
         if self._samples:
             parts, self._samples = self._samples, []
-            self.store.append_samples(sid, _concat(parts))
+            self.store.append_samples(sid, concat_judged(parts))
         if self._events:
             events, self._events = self._events, []
             self.store.add_events(sid, events)
@@ -114,11 +132,11 @@ class SessionRecorder:
         live.bad_frames = counters["bad_frames"]
         self.store.set_counters(sid, counters)
         self.store.heartbeat(sid)
-        self.store.set_live(sid, live.as_dict())
         self.store.commit()
 
 
-def _concat(parts: list[JudgedSamples]) -> JudgedSamples:
+def concat_judged(parts: list[JudgedSamples]) -> JudgedSamples:
+    """One block from consecutive blocks."""
     if len(parts) == 1:
         return parts[0]
     return JudgedSamples(

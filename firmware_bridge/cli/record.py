@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 from firmware_bridge.bridge import Bridge, LiveState, RecordOptions
-from firmware_bridge.errors import UsageError
+from firmware_bridge.errors import PressureGuardError, UsageError
 from firmware_bridge.protocol.text import TextOptions
 from firmware_bridge.sources import SourceOptions
 from firmware_bridge.store import Store
@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
         if bridge.error:
             print(f"pressureguard: {bridge.error}", file=sys.stderr)
+        if session_id is None:  # pragma: no cover - `record` always starts its session
+            raise PressureGuardError("no session was recorded")
         if args.json:
             print(json.dumps(store.session_summary(session_id), indent=2))
         else:

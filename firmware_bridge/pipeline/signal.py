@@ -95,6 +95,17 @@ class SignalPipeline:
         self.judge.set_limit(limit_n)
         self.hold.limit_n = limit_n
 
+    def new_session(self) -> None:
+        """A session starts: fresh totals, hold and ramp timers, and a new chance to auto-tare.
+
+        A refused tare keeps the zero from before, which is better than none.
+        """
+        self.totals = SessionTotals()
+        self.hold.reset()
+        self.ramp.reset()
+        if self.config.auto_tare:
+            self._tare = AutoTare()
+
     def signal_lost(self, t: float) -> list[SessionEvent]:
         """No valid sample for too long (or the source is gone): NO_SIGNAL, filters restart."""
         self._spikes.reset()

@@ -150,8 +150,28 @@ CREATE TABLE live (
 );
 """
 
+_V2 = """
+-- The last minute of judged samples, whether or not a session is being recorded: what the live
+-- view draws. The bridge appends a chunk per flush and prunes old ones.
+CREATE TABLE live_samples (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorder_pid INTEGER NOT NULL,
+    session_id   INTEGER,
+    written_at   REAL NOT NULL,
+    t0           REAL NOT NULL,
+    t1           REAL NOT NULL,
+    n            INTEGER NOT NULL,
+    t_s          BLOB NOT NULL,
+    raw          BLOB NOT NULL,
+    force_n      BLOB NOT NULL,
+    filtered_n   BLOB NOT NULL,
+    zone         BLOB NOT NULL
+);
+CREATE INDEX live_samples_written ON live_samples (written_at);
+"""
+
 #: Ordered migration scripts; index 0 creates schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

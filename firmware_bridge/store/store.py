@@ -9,6 +9,7 @@ from types import TracebackType
 
 from firmware_bridge.errors import StoreError
 from firmware_bridge.store._base import store_error
+from firmware_bridge.store.live import LiveFeedMixin
 from firmware_bridge.store.sessions import SessionsMixin
 from firmware_bridge.store.settings import SettingsMixin
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 DB_NAME = "pressureguard.db"
 
 
-class Store(SessionsMixin, SettingsMixin):
+class Store(SessionsMixin, SettingsMixin, LiveFeedMixin):
     """The session store: sessions and samples, settings, limits, calibrations, commands, live
     status, in one SQLite file in WAL mode.
 
