@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from firmware_bridge import __version__
-from firmware_bridge.cli import demo, devices, record, sessions
+from firmware_bridge.cli import demo, devices, record, serve, sessions
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
 
 EXIT_ERROR = 1
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pressureguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo.add_parser(sub, common)
+    serve.add_parser(sub, common)
     record.add_parser(sub, common)
     sessions.add_parser(sub, common)
     devices.add_parser(sub, common)

@@ -1,4 +1,4 @@
-"""``pressureguard demo``: the product with the simulated tool, in its own demo data dir."""
+"""``pressureguard demo``: the whole product with the simulated tool, in its own demo data dir."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from firmware_bridge.cli import record
+from firmware_bridge.cli.serve import add_server_arguments, launch
 from firmware_bridge.demo import demo_data_dir, seed_sessions
 
 
@@ -17,36 +17,20 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="try PressureGuard with the simulated tool (own data dir, seeded sessions)",
     )
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    add_server_arguments(p)
+    p.add_argument("--seed", type=int, default=1, help="the simulated tool's random seed")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Seed the demo data dir, then record the simulated tool live."""
+    """Seed the demo data dir, then run bridge + dashboard on the simulated tool."""
     data_dir = demo_data_dir(args.data_dir)
     print(f"PressureGuard demo: data in {data_dir}", file=sys.stderr)
     seeded = seed_sessions(data_dir)
     if seeded:
         print(f"seeded {len(seeded)} past sessions", file=sys.stderr)
-    print(
-        "The simulated tool is pressing now; Ctrl-C ends the session. "
-        "(`pressureguard sessions list --data-dir " + str(data_dir) + "` shows them all.)",
-        file=sys.stderr,
-    )
-    live = argparse.Namespace(
-        data_dir=data_dir,
-        source="sim://?seed=1",
-        baud=115200,
-        format="binary",
-        text_field=None,
-        text_label=None,
-        text_unit="counts",
-        duration=args.duration,
-        profile="default",
-        region="upper-trapezius:left",
-        limit=None,
-        capture=None,
-        json=False,
-        quiet=False,
-    )
-    return record.run(live)
+    bridge = [
+        sys.executable, "-m", "firmware_bridge.cli", "bridge", f"sim://?seed={args.seed}",
+        "--data-dir", str(data_dir), "--region", "upper-trapezius:left",
+    ]  # fmt: skip
+    return launch(args, data_dir, bridge)
