@@ -15,18 +15,21 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from calibration.defaults import default_limit, overload_ceiling_n
+from calibration.defaults import overload_ceiling_n
 from calibration.device import resolve_calibration
-from firmware_bridge.errors import SourceError, SourceLostError, UsageError
+from calibration.limits import resolve_limit
+from firmware_bridge.commands import poll_commands
+from firmware_bridge.errors import SourceError, SourceLostError
+from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.live import LiveState, RateMeter
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
-from firmware_bridge.protocol.frames import FrameType, Haptic, haptic_payload, local_limit_payload
+from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import (
     ButtonEvent,
     ClockReset,
@@ -37,7 +40,7 @@ from firmware_bridge.readings import (
     SampleBatch,
     merge_batches,
 )
-from firmware_bridge.recorder import FaultTally, SessionRecorder, concat_judged
+from firmware_bridge.recorder import FaultTally, Sessions, concat_judged
 from firmware_bridge.sources import SourceOptions, open_source, source_kind
 from firmware_bridge.sources.base import Source
 from firmware_bridge.sources.capture import CaptureWriter
@@ -56,7 +59,6 @@ RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 COMMAND_POLL_S = 0.05
 DRAIN_S = 0.002
 MAX_DRAIN_READS = 64
-HAPTIC_FOR_ZONE = {Zone.OVER: Haptic.CAUTION, Zone.DANGER: Haptic.CONTINUOUS}
 
 
 @dataclass(slots=True)
@@ -99,7 +101,9 @@ class Bridge:
         self.options = options
         self.on_judged = on_judged
         region = str(parse_region(options.region)) if options.region else None
-        self.limit_n, self.limit_basis = self._limit_for(options.profile, region, options.limit_n)
+        self.limit_n, self.limit_basis = resolve_limit(
+            store, options.profile, region, options.limit_n
+        )
         self.live = LiveState(
             source=options.source, limit_n=self.limit_n, profile=options.profile, region=region
         )
@@ -107,7 +111,7 @@ class Bridge:
         self.timebase = TimeBase()
         self.rate = RateMeter()
         self.tally = FaultTally()
-        self.recorder: SessionRecorder | None = None
+        self.sessions = Sessions(store, self.tally, options.started_at)
         self.error: str | None = None
         self._stop = False
         self._source: Source | None = None
@@ -115,32 +119,17 @@ class Bridge:
         self._info: DeviceInfo | None = None
         self._info_deadline: float | None = None
         self._calibrated_for: str | None = None  # device key the calibration was resolved for
-        self._device_fields: dict[str, Any] = {}  # what a new session learns about the tool
         self._waiting: list[tuple[SampleBatch, float]] = []
         self._live_samples: list[JudgedSamples] = []
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
-        self._haptic = Haptic.OFF
-        self._session_t0 = 0.0  # session time at which the current recording started
+        self.feedback = ToolFeedback()
 
     @property
     def session_id(self) -> int | None:
         """The session being recorded, if any."""
-        return self.recorder.session_id if self.recorder else None
-
-    def _limit_for(
-        self, profile: str, region: str | None, given: float | None
-    ) -> tuple[float, str]:
-        """The comfort limit: given, else the profile's own for the region, else shipped."""
-        if given is not None:
-            return given, "set for this session"
-        if region:
-            current = self.store.current_limit(profile, region)
-            if current:
-                return float(current["limit_n"]), f"your {current.get('source', 'saved')} limit"
-        shipped = default_limit(parse_region(region).slug if region else None)
-        return shipped.limit_n, shipped.basis
+        return self.sessions.session_id
 
     # -- public -----------------------------------------------------------------------------
 
@@ -190,6 +179,7 @@ class Bridge:
                     self._reconnect(str(exc))
                 now = time.monotonic()
                 self._check_signal(now)
+                self.feedback.tick(now, self._source)
                 if now >= next_poll:
                     last_session = self._poll_commands() or last_session
                     next_poll = now + COMMAND_POLL_S
@@ -208,27 +198,21 @@ class Bridge:
         limit_n: float | None = None,
     ) -> int:
         """Start recording a session (ending any running one first)."""
-        if self.recorder is not None:
+        if self.sessions.recorder is not None:
             self.stop_session()
-        self.limit_n, self.limit_basis = self._limit_for(profile, region, limit_n)
+        self.limit_n, self.limit_basis = resolve_limit(self.store, profile, region, limit_n)
         self.pipeline.set_limit(self.limit_n)
         self.pipeline.new_session()
-        session_id = self.store.begin_session(
+        session_id = self.sessions.begin(
             source=self.options.source,
             profile=profile,
             region=region,
             limit_n=self.limit_n,
-            started_at=self.options.started_at,
-            meta={"limit_basis": self.limit_basis, "format": self.live.format},
+            basis=self.limit_basis,
+            fmt=self.live.format,
+            pain_before=pain_before,
+            now_s=self._now_s(),
         )
-        self.recorder = SessionRecorder(self.store, session_id, self.tally)
-        if self._device_fields:
-            self.recorder.update(**self._device_fields)
-        if pain_before is not None:
-            self.recorder.update(pain_before=pain_before)
-        self._session_t0 = self._now_s()
-        detail = {"limit_n": round(self.limit_n, 4), "basis": self.limit_basis}
-        self.recorder.event(SessionEvent(self._session_t0, "limit", detail))
         self.live.recording, self.live.session_id = True, session_id
         self.live.profile, self.live.region, self.live.limit_n = profile, region, self.limit_n
         self._send_local_limit()
@@ -237,25 +221,16 @@ class Bridge:
 
     def stop_session(self, pain_after: int | None = None, note: str | None = None) -> int | None:
         """End the session being recorded; returns its id."""
-        recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            return None
-        self._write_session(recorder)
-        fields: dict[str, Any] = {}
-        if pain_after is not None:
-            fields["pain_after"] = pain_after
-        if note:
-            fields["note"] = note
-        if fields:
-            recorder.update(**fields)
-        ended_at = None
-        if self.options.started_at is not None:  # a seeded session ends in the past
-            ended_at = self.options.started_at + timedelta(seconds=self._now_s() - self._session_t0)
-        self.store.end_session(
-            recorder.session_id, ended_at=ended_at, reason=self.error or "stopped"
+        session_id = self.sessions.end(
+            self.pipeline.totals,
+            self.live,
+            now_s=self._now_s(),
+            reason=self.error or "stopped",
+            pain_after=pain_after,
+            note=note,
         )
         self.live.recording, self.live.session_id = False, None
-        return recorder.session_id
+        return session_id
 
     def set_limit(self, limit_n: float, basis: str) -> None:
         """Change the comfort limit live (a dashboard command); judged from the next sample."""
@@ -264,8 +239,8 @@ class Bridge:
         self.live.limit_n = limit_n
         detail = {"limit_n": round(limit_n, 4), "basis": basis}
         self._emit(SessionEvent(self._now_s(), "limit", detail))
-        if self.recorder is not None:
-            self.recorder.update(limit_n=limit_n)
+        if self.sessions.recorder is not None:
+            self.sessions.recorder.update(limit_n=limit_n)
         self._send_local_limit()
 
     # -- reading ----------------------------------------------------------------------------
@@ -349,8 +324,8 @@ class Bridge:
     def _process(self, batch: SampleBatch, now: float) -> None:
         t_s = self.timebase.map(batch.t, now, batch.period_s)
         if self._lost_at is not None:
-            if self.recorder is not None:
-                self.recorder.gaps += 1
+            if self.sessions.recorder is not None:
+                self.sessions.recorder.gaps += 1
             span = {"start_s": self._lost_at, "end_s": float(t_s[0])}
             self._emit(SessionEvent(self._lost_at, "gap", span))
             self._lost_at = None
@@ -373,8 +348,8 @@ class Bridge:
             self._emit(event)
         if judged is None:
             return
-        if self.recorder is not None:
-            self.recorder.samples(judged)
+        if self.sessions.recorder is not None:
+            self.sessions.recorder.samples(judged)
         self._live_samples.append(judged)
         t_last = float(judged.t_s[-1])
         self.live.show_samples(
@@ -387,9 +362,7 @@ class Bridge:
             self.on_judged(judged, self.live)
 
     def _emit(self, event: SessionEvent) -> None:
-        """Record an event in the running session (outside a session only the live view shows)."""
-        if self.recorder is not None:
-            self.recorder.event(event)
+        self.sessions.emit(event)
 
     def _now_s(self) -> float:
         return self.timebase.last_t_s or 0.0
@@ -402,9 +375,10 @@ class Bridge:
         if known:
             return
         self.live.device_id = info.device_id
+        self.live.firmware = info.firmware
         self.live.nominal_rate_hz = info.rate_hz
         self.live.tip_area_cm2 = info.tip_area_cm2
-        self._session_fields(
+        self.sessions.device_fields(
             device_id=info.device_id,
             firmware=info.firmware,
             tip_area_cm2=info.tip_area_cm2,
@@ -415,12 +389,6 @@ class Bridge:
         self._emit(SessionEvent(self._now_s(), "device", detail))
         self._calibrate(info)
         self._flush_waiting(force=True)
-
-    def _session_fields(self, **fields: Any) -> None:
-        """Facts about the tool: kept for sessions started later, written to the running one."""
-        self._device_fields.update(fields)
-        if self.recorder is not None:
-            self.recorder.update(**fields)
 
     def _calibrate(self, info: DeviceInfo | None) -> None:
         """Pick the calibration once per device: stored, else factory, else none (uncalibrated)."""
@@ -436,9 +404,10 @@ class Bridge:
         )
         self.pipeline.set_calibration(calibration)
         self.live.calibrated = calibration is not None
+        self.live.calibration_source = calibration.source if calibration else None
         detail = calibration.as_dict() if calibration else {"status": "uncalibrated"}
         self._emit(SessionEvent(self._now_s(), "calibration", detail))
-        self._session_fields(calibration=detail)
+        self.sessions.device_fields(calibration=detail)
         self._send_local_limit()
 
     def _on_status(self, status: DeviceStatus) -> None:
@@ -455,27 +424,19 @@ class Bridge:
 
     def _react(self, event: SessionEvent) -> None:
         if event.kind == "tare":
-            self._session_fields(tare_n=self.pipeline.tare_n)
+            self.sessions.device_fields(tare_n=self.pipeline.tare_n)
             self._send_local_limit()
-        if event.kind != "zone":
-            return
-        zone = Zone.from_label(str(event.detail["to"]))
-        pattern = HAPTIC_FOR_ZONE.get(zone, Haptic.OFF)
-        # On NO SIGNAL the tool keeps its own LOCAL_LIMIT: the host cannot judge, so it stays quiet.
-        if zone == Zone.NO_SIGNAL or pattern == self._haptic:
-            return
-        self._haptic = pattern
-        if self._source is not None:
-            self._source.send(FrameType.HAPTIC, haptic_payload(pattern))
+        elif event.kind == "zone":
+            self.feedback.zone_changed(Zone.from_label(str(event.detail["to"])), self._source)
+
+    def haptic_test(self) -> None:
+        """Let the user feel the caution pulse (a dashboard command)."""
+        self.feedback.test(self._source)
 
     def _send_local_limit(self) -> None:
-        """Let the tool buzz by itself past the limit, even if this host stalls."""
-        calibration = self.pipeline.calibration
-        if self._source is None or calibration is None:
-            return
-        threshold = calibration.counts_for(self.limit_n + self.pipeline.tare_n)
-        direction = 1 if calibration.counts_per_n > 0 else -1
-        self._source.send(FrameType.LOCAL_LIMIT, local_limit_payload(threshold, direction))
+        self.feedback.local_limit(
+            self._source, self.pipeline.calibration, self.limit_n, self.pipeline.tare_n
+        )
 
     # -- signal loss, reconnection, another source -------------------------------------------
 
@@ -571,14 +532,11 @@ class Bridge:
 
     # -- store ------------------------------------------------------------------------------
 
-    def _write_session(self, recorder: SessionRecorder) -> None:
-        recorder.flush(self.pipeline.totals, self.live)
-
     def _flush(self) -> None:
         """Every ≤ 50 ms: the session's data, then the live feed and live state."""
         self.live.rate_hz = self.rate.rate_hz()
-        if self.recorder is not None:
-            self._write_session(self.recorder)
+        if self.sessions.recorder is not None:
+            self.sessions.recorder.flush(self.pipeline.totals, self.live)
         if self._live_samples:
             parts, self._live_samples = self._live_samples, []
             self.store.append_live(concat_judged(parts), self.session_id)
@@ -587,81 +545,33 @@ class Bridge:
         self.store.set_live(self.session_id, self.live.as_dict())
 
     def _poll_commands(self) -> int | None:
-        """Obey the dashboard's commands; returns the id of a session started or stopped."""
-        touched: int | None = None
-        for command in self.store.take_commands():
-            kind, args = command["kind"], command.get("args") or {}
-            result: dict[str, Any] = {"ok": True}
-            try:
-                touched = self._obey(kind, args) or touched
-                if touched is not None:
-                    result["session_id"] = touched
-            except (UsageError, SourceError, ValueError, TypeError) as exc:
-                result = {"ok": False, "error": str(exc)}
-            self.store.finish_command(command["id"], result)
-        return touched
+        return poll_commands(self.store, self)
 
-    def _obey(self, kind: str, args: dict[str, Any]) -> int | None:
-        if kind == "start_session":
-            region = args.get("region")
-            region = str(parse_region(region)) if region else None
-            limit = args.get("limit_n")
-            return self.start_session(
-                str(args.get("profile") or self.options.profile),
-                region,
-                _pain(args.get("pain_before")),
-                float(limit) if limit else None,
-            )
-        if kind == "stop_session":
-            session_id = self.stop_session(_pain(args.get("pain_after")), args.get("note"))
-            if self.options.record_session:
-                self.stop()  # `record` is one session
-            return session_id
-        if kind == "limit":
-            limit = float(args["limit_n"])
-            if not limit > 0:
-                raise ValueError("the comfort limit must be more than zero")
-            self.set_limit(limit, str(args.get("basis", "set from the dashboard")))
-            return None
-        if kind == "source":
-            self.switch_source(str(args["source"]))
-            return None
-        if kind in ("stop", "shutdown"):
-            self.stop()
-            return None
-        raise ValueError(f"unsupported command {kind!r}")
+    @property
+    def default_profile(self) -> str:
+        """Whose session a command starts when it names nobody."""
+        return self.options.profile
+
+    @property
+    def one_session(self) -> bool:
+        """Whether ending the session ends the bridge (``record``)."""
+        return self.options.record_session
 
     def _finish(self) -> None:
         try:
             if self._source is not None:
                 self._flush_waiting(force=True)
-                if self._haptic != Haptic.OFF:
-                    self._source.send(FrameType.HAPTIC, haptic_payload(Haptic.OFF))
+                self.feedback.off(self._source)
             self.live.connected = False
             self.live.show_no_signal("bridge stopped")
-            session_id = self.session_id
-            if self.recorder is not None:
-                self._write_session(self.recorder)
             self._flush()
-            if session_id is not None:
-                self.stop_session()
-                self.live.session_id = session_id  # `run` reports it
+            self.stop_session()
             self.store.set_live(None, self.live.as_dict())
         finally:
             if self._source is not None:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
-
-
-def _pain(value: Any) -> int | None:
-    """A 0–10 pain rating from a command, or None."""
-    if value is None or value == "":
-        return None
-    rating = int(value)
-    if not 0 <= rating <= 10:
-        raise ValueError("pain ratings go from 0 to 10")
-    return rating
 
 
 def _stats_of(source: Source) -> Callable[[], DecoderStats]:

@@ -123,6 +123,8 @@ class Launcher:
             "server.headless": "true",
             "server.fileWatcherType": "none",
             "browser.gatherUsageStats": "false",
+            "client.toolbarMode": "minimal",  # no "Deploy" button for a person at home
+            "theme.primaryColor": "#1a56db",  # calm blue: red is kept for danger alone
         }
         argv = [sys.executable, "-m", "streamlit", "run", str(dashboard_script())]
         for key, value in options.items():

@@ -33,7 +33,9 @@ class LiveState:
     ramp_warning: bool = False
     tip_area_cm2: float | None = None
     calibrated: bool = False
+    calibration_source: str | None = None  # "stored" or "factory"
     device_id: str | None = None
+    firmware: str | None = None
     battery_mv: int | None = None
     rate_hz: float | None = None
     nominal_rate_hz: float | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -146,3 +147,98 @@ def concat_judged(parts: list[JudgedSamples]) -> JudgedSamples:
         filtered_n=np.concatenate([p.filtered_n for p in parts]),
         zone=np.concatenate([p.zone for p in parts]),
     )
+
+
+class Sessions:
+    """Starts and ends recordings, and remembers what a new session must learn about the tool.
+
+    Args:
+        store: the open store.
+        tally: the bridge's fault tally.
+        started_at: for seeded sessions recorded at full speed: their wall-clock start.
+    """
+
+    def __init__(self, store: Store, tally: FaultTally, started_at: datetime | None = None) -> None:
+        self.store = store
+        self.tally = tally
+        self.started_at = started_at
+        self.recorder: SessionRecorder | None = None
+        self._device_fields: dict[str, Any] = {}
+        self._t0 = 0.0  # bridge time at which the current recording started
+
+    @property
+    def session_id(self) -> int | None:
+        """The session being recorded, if any."""
+        return self.recorder.session_id if self.recorder else None
+
+    def begin(
+        self,
+        *,
+        source: str,
+        profile: str,
+        region: str | None,
+        limit_n: float,
+        basis: str,
+        fmt: str,
+        pain_before: int | None,
+        now_s: float,
+    ) -> int:
+        """Create the session and start queueing its data."""
+        session_id = self.store.begin_session(
+            source=source,
+            profile=profile,
+            region=region,
+            limit_n=limit_n,
+            started_at=self.started_at,
+            meta={"limit_basis": basis, "format": fmt},
+        )
+        self.recorder = SessionRecorder(self.store, session_id, self.tally)
+        fields = dict(self._device_fields)
+        if pain_before is not None:
+            fields["pain_before"] = pain_before
+        if fields:
+            self.recorder.update(**fields)
+        self._t0 = now_s
+        self.recorder.event(
+            SessionEvent(now_s, "limit", {"limit_n": round(limit_n, 4), "basis": basis})
+        )
+        return session_id
+
+    def end(
+        self,
+        totals: SessionTotals,
+        live: LiveState,
+        *,
+        now_s: float,
+        reason: str,
+        pain_after: int | None = None,
+        note: str | None = None,
+    ) -> int | None:
+        """Write what is queued and close the session; returns its id."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        recorder.flush(totals, live)
+        fields: dict[str, Any] = {}
+        if pain_after is not None:
+            fields["pain_after"] = pain_after
+        if note:
+            fields["note"] = note
+        if fields:
+            recorder.update(**fields)
+        ended_at = None
+        if self.started_at is not None:  # a seeded session ends in the past
+            ended_at = self.started_at + timedelta(seconds=now_s - self._t0)
+        self.store.end_session(recorder.session_id, ended_at=ended_at, reason=reason)
+        return recorder.session_id
+
+    def device_fields(self, **fields: Any) -> None:
+        """Facts about the tool: kept for sessions started later, written to the running one."""
+        self._device_fields.update(fields)
+        if self.recorder is not None:
+            self.recorder.update(**fields)
+
+    def emit(self, event: SessionEvent) -> None:
+        """Record an event in the running session (outside a session only the live view shows)."""
+        if self.recorder is not None:
+            self.recorder.event(event)

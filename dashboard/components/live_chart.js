@@ -1,0 +1,131 @@
+// PressureGuard live view: the 30-second curve, drawn on a canvas (no chart library).
+// Zone bands at 0.8, 1.0 and 1.2 × the comfort limit, the limit as a dashed line, gaps where the
+// force is unknown or samples are missing, and the whole plot greyed out when there is no signal.
+// (Joined with live_sound.js and live_view.js into one module: `fmt` comes from live_view.js.)
+
+const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
+
+/** Draw the curve.
+ * @param {HTMLCanvasElement} canvas
+ * @param {{t: number[], f: (number|null)[], start: number, now: number, windowS: number,
+ *          limit: number|null, live: boolean}} curve  samples from index `start`; `now` is the
+ *   session time at the right edge.
+ */
+function drawChart(canvas, curve) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  if (width === 0 || height === 0) return;
+  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
+  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+
+  const { t: ts, f: fs, start, limit, windowS } = curve;
+  const n = ts.length;
+  const newest = curve.now;
+  const from = newest - windowS;
+  let top = limit ? limit * 1.4 : 10;
+  for (let i = start; i < n; i += 1) {
+    if (ts[i] >= from && fs[i] !== null && fs[i] * 1.1 > top) top = fs[i] * 1.1;
+  }
+  const left = 48;
+  const right = 84;
+  const pad = 10;
+  const plotW = Math.max(10, width - left - right);
+  const plotH = Math.max(10, height - 2 * pad - 22);
+  const x = (t) => left + ((t - from) / windowS) * plotW;
+  const y = (f) => pad + plotH - (Math.max(0, f) / top) * plotH;
+
+  g.font = "13px sans-serif";
+  if (limit) {
+    const bands = [
+      ["target", 0.8, 1.0],
+      ["over", 1.0, 1.2],
+      ["danger", 1.2, Infinity],
+    ];
+    for (const [name, lo, hi] of bands) {
+      const yTop = y(Math.min(hi * limit, top));
+      g.fillStyle = BAND[name];
+      g.fillRect(left, yTop, plotW, y(lo * limit) - yTop);
+    }
+  }
+  // grid and axis labels
+  g.strokeStyle = "#e3e6ea";
+  g.fillStyle = "#4a5059";
+  g.lineWidth = 1;
+  const step = niceStep(top / 4);
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (let v = 0; v <= top; v += step) {
+    g.beginPath();
+    g.moveTo(left, y(v));
+    g.lineTo(left + plotW, y(v));
+    g.stroke();
+    g.fillText(`${Math.round(v * 10) / 10}`, left - 6, y(v));
+  }
+  g.textAlign = "center";
+  g.textBaseline = "top";
+  for (let k = 0; k <= 3; k += 1) {
+    const t = newest - k * 10;
+    g.fillText(k === 0 ? "now" : `−${k * 10} s`, x(t), pad + plotH + 6);
+  }
+  g.save();
+  g.translate(12, pad + plotH / 2);
+  g.rotate(-Math.PI / 2);
+  g.fillText("N", 0, -6);
+  g.restore();
+
+  if (limit) {
+    g.strokeStyle = "#1f2328";
+    g.lineWidth = 2;
+    g.setLineDash([8, 5]);
+    g.beginPath();
+    g.moveTo(left, y(limit));
+    g.lineTo(left + plotW, y(limit));
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = "#1f2328";
+    g.textAlign = "left";
+    g.textBaseline = "middle";
+    g.fillText(`limit ${fmt(limit, 1)} N`, left + plotW + 6, y(limit));
+  }
+
+  // the curve, clipped to the plot: gaps where force is unknown or samples are missing
+  g.save();
+  g.beginPath();
+  g.rect(left, pad, plotW, plotH);
+  g.clip();
+  const live = curve.live;
+  g.strokeStyle = live ? "#111418" : "#8a9099";
+  g.lineWidth = 2.5;
+  g.lineJoin = "round";
+  g.beginPath();
+  let pen = false;
+  let prevT = null;
+  for (let i = start; i < n; i += 1) {
+    const t = ts[i];
+    const f = fs[i];
+    if (t < from || f === null) {
+      pen = false;
+      continue;
+    }
+    if (!pen || (prevT !== null && t - prevT > 0.5)) g.moveTo(x(t), y(f));
+    else g.lineTo(x(t), y(f));
+    pen = true;
+    prevT = t;
+  }
+  g.stroke();
+  if (!live) {
+    g.fillStyle = "rgba(228, 230, 233, 0.55)";
+    g.fillRect(left, pad, plotW, plotH);
+  }
+  g.restore();
+}
+
+function niceStep(raw) {
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-6)));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}

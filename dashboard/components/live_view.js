@@ -1,0 +1,359 @@
+// PressureGuard live view (Streamlit components v2): draws the /api/live server-sent events.
+// Live data never reruns Streamlit. The server decides staleness; this view also has its own
+// watchdog, so a dead server or network shows NO SIGNAL instead of the last value.
+
+const ZONES = {
+  relaxed: { words: "Relaxed", banner: "" },
+  target: { words: "In your range", banner: "" },
+  over: { words: "Ease off", banner: "Ease off" },
+  danger: { words: "STOP — too much pressure", banner: "STOP" },
+  no_signal: { words: "NO SIGNAL", banner: "NO SIGNAL" },
+  uncalibrated: { words: "Uncalibrated — not judged", banner: "" },
+};
+function fmt(value, digits) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+// A few tenths below zero is the tare's noise, not a reading: shown as 0.
+const shownForce = (f) => (Number.isFinite(f) && f < 0 && f > -0.5 ? 0 : f);
+
+class LiveView {
+  constructor(root) {
+    this.root = root;
+    this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
+    this.canvas = root.querySelector(".pg-chart");
+    this.sound = new Sound();
+    this.speech = loadPref(PREF_SPEECH);
+    this.said = new Map();
+    this.shown = new Map();
+    this.state = null;
+    this.zone = "no_signal";
+    this.prev = { zone: "no_signal", ramp: false, release: false };
+    this.updates = 0;
+    this.lastMessageAt = 0;
+    this.retriedAt = 0;
+    this.lost = false;
+    this.t = [];
+    this.f = [];
+    this.start = 0;
+    this.offset = null;
+    this.dirty = true;
+    this.config = { url: "/api/live", window_s: 30, stale_ms: 1000 };
+    this.bindControls();
+    // The hero panel never shrinks while the width stays: a longer message (STOP, Release) must
+    // not push the curve and the buttons down and up again as zones change.
+    this.hero = root.querySelector(".pg-hero");
+    this.heroTall = 0;
+    this.width = 0;
+    this.resize = new ResizeObserver(() => {
+      if (root.clientWidth !== this.width) {
+        this.width = root.clientWidth;
+        this.heroTall = 0;
+        this.hero.style.minHeight = "";
+      }
+      this.dirty = true;
+    });
+    this.resize.observe(this.canvas);
+    this.resize.observe(root);
+    this.timer = window.setInterval(() => this.watchdog(), 200);
+    this.frame = window.requestAnimationFrame(() => this.draw());
+    this.showState(null, "connecting…");
+  }
+
+  configure(data) {
+    const next = { ...this.config, ...(data || {}) };
+    const reconnect = !this.source || next.url !== this.config.url;
+    this.config = next;
+    if (reconnect) this.connect();
+  }
+
+  connect() {
+    if (this.source) this.source.close();
+    this.source = new EventSource(this.config.url);
+    this.source.onmessage = (event) => this.onMessage(event);
+    // The server ends a stream now and then (and when it stops): reconnect at once. A server
+    // that is really gone then fails to answer, and the watchdog shows NO SIGNAL.
+    this.source.addEventListener("bye", () => this.connect());
+  }
+
+  bindControls() {
+    const soundButton = this.el("pg-sound");
+    const mute = this.el("pg-mute");
+    const speech = this.el("pg-speech");
+    this.unlock = () => {
+      this.sound.unlock();
+      window.setTimeout(() => this.showSound(), 300);
+    };
+    // Any click on the page (the Start session button too) may unlock sound.
+    document.addEventListener("pointerdown", this.unlock, true);
+    document.addEventListener("keydown", this.unlock, true);
+    soundButton.addEventListener("click", () => {
+      this.sound.unlock();
+      if (this.sound.muted) this.setMuted(false);
+      window.setTimeout(() => this.showSound(), 300);
+    });
+    mute.addEventListener("click", () => this.setMuted(!this.sound.muted));
+    speech.checked = this.speech;
+    speech.addEventListener("change", () => {
+      this.speech = speech.checked;
+      savePref(PREF_SPEECH, this.speech);
+      if (!this.speech && window.speechSynthesis) window.speechSynthesis.cancel();
+    });
+    this.showSound();
+  }
+
+  setMuted(muted) {
+    this.sound.muted = muted;
+    savePref(PREF_MUTE, muted);
+    if (muted) this.sound.stopAlarm();
+    else if (this.zone === "danger") this.sound.startAlarm();
+    this.showSound();
+  }
+
+  showSound() {
+    const mute = this.el("pg-mute");
+    mute.setAttribute("aria-pressed", String(this.sound.muted));
+    this.setText(mute, this.sound.muted ? "Muted — click for sound" : "Mute");
+    this.el("pg-sound").hidden = this.sound.ready && !this.sound.muted;
+  }
+
+  setText(node, text) {
+    if (this.shown.get(node) !== text) {
+      node.textContent = text;
+      this.shown.set(node, text);
+    }
+  }
+
+  onMessage(event) {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch (err) {
+      return;
+    }
+    this.updates += 1;
+    this.lastMessageAt = performance.now();
+    this.lost = false;
+    this.el("pg-updates").textContent = String(this.updates);
+    if (message.reset) this.clearCurve();
+    this.addSamples(message.samples);
+    this.showState(message.state, null);
+  }
+
+  clearCurve() {
+    this.t = [];
+    this.f = [];
+    this.start = 0;
+    this.offset = null;
+    this.dirty = true;
+  }
+
+  addSamples(samples) {
+    if (!samples || !samples.t || samples.t.length === 0) return;
+    let last = this.t.length > this.start ? this.t[this.t.length - 1] : -Infinity;
+    for (let i = 0; i < samples.t.length; i += 1) {
+      const t = samples.t[i];
+      if (t < last - 1.0) {
+        this.clearCurve(); // a new session or a restarted tool: a new clock
+        last = -Infinity;
+      } else if (t <= last) {
+        continue; // the curve only moves forward
+      }
+      this.t.push(t);
+      this.f.push(samples.f[i]);
+      last = t;
+    }
+    if (this.t.length === 0) return;
+    const newest = this.t[this.t.length - 1];
+    // Map session time to this clock, so the curve's right edge is "now" and a stalled feed
+    // shows as an empty stretch, never as a curve ending at the right edge.
+    const offset = performance.now() / 1000 - newest;
+    if (this.offset === null || Math.abs(offset - this.offset) > 1.0) this.offset = offset;
+    else this.offset += 0.05 * (offset - this.offset);
+    const oldest = newest - this.config.window_s - 1;
+    while (this.start < this.t.length && this.t[this.start] < oldest) this.start += 1;
+    if (this.start > 4096) {
+      this.t = this.t.slice(this.start);
+      this.f = this.f.slice(this.start);
+      this.start = 0;
+    }
+    this.el("pg-last-sample-t").textContent = String(newest);
+    this.dirty = true;
+  }
+
+  watchdog() {
+    if (!this.root.isConnected) {
+      this.destroy();
+      return;
+    }
+    const silent = performance.now() - this.lastMessageAt > this.config.stale_ms;
+    if (silent) this.dirty = true; // keep the time axis moving while nothing arrives
+    // EventSource gives up for good after an HTTP error (a server starting up): retry slowly.
+    const now = performance.now();
+    if (this.source && this.source.readyState === EventSource.CLOSED && now - this.retriedAt > 2000) {
+      this.retriedAt = now;
+      this.connect();
+    }
+    if (silent && !this.lost) {
+      this.lost = true;
+      this.showState(null, "lost contact with the dashboard server — reconnecting");
+    }
+  }
+
+  showState(state, lostReason) {
+    const s = state || { zone: "no_signal", message: lostReason };
+    const zone = ZONES[s.zone] ? s.zone : "no_signal";
+    const known = zone !== "no_signal" && zone !== "uncalibrated";
+    const force = known ? shownForce(s.force_n) : null;
+    this.state = s;
+    this.root.dataset.zone = zone;
+    this.setText(this.el("pg-value"), fmt(force, 1));
+    this.el("pg-unit").hidden = !Number.isFinite(force);
+    const kpa =
+      known && Number.isFinite(s.pressure_kpa) && Number.isFinite(force) && s.tip_area_cm2
+        ? `${fmt((10 * force) / s.tip_area_cm2, 0)} kPa`
+        : "";
+    this.setText(this.el("pg-pressure"), kpa);
+    this.setText(this.el("pg-zone"), ZONES[zone].words);
+
+    const limit = Number.isFinite(s.limit_n) ? s.limit_n : null;
+    let banner = ZONES[zone].banner;
+    let detail = "";
+    if (zone === "no_signal") detail = s.message || "no reading from the tool";
+    else if (zone === "danger") detail = "far over your limit: lift the tool now";
+    else if (zone === "over") detail = `over your comfort limit of ${fmt(limit, 1)} N`;
+    else if (zone === "uncalibrated") detail = "the tool is not calibrated: nothing is judged";
+    if (known && zone !== "danger") {
+      if (s.release_prompt) {
+        banner = "Release";
+        detail = "long enough on this spot: lift the tool and move on";
+      } else if (s.ramp_warning && !banner) {
+        banner = "Slow down";
+        detail = "pressure is rising fast";
+      }
+    }
+    const bannerEl = this.el("pg-banner");
+    this.setText(bannerEl, banner);
+    // "Ease off", "STOP", "NO SIGNAL" repeat the zone headline: kept for screen readers and
+    // tests, not drawn twice. "Release" and "Slow down" add something and are drawn.
+    bannerEl.classList.toggle("pg-repeat", banner !== "" && banner === ZONES[zone].banner);
+    this.setText(this.el("pg-detail"), detail);
+
+    let limitText = "—";
+    if (limit !== null) {
+      const area = Number.isFinite(s.tip_area_cm2) ? s.tip_area_cm2 : null;
+      limitText = `${fmt(limit, 1)} N` + (area ? ` (${fmt((10 * limit) / area, 0)} kPa)` : "");
+    }
+    this.setText(this.el("pg-limit"), limitText);
+    let hold = "—";
+    if (known) {
+      hold = `${Math.floor(s.hold_s || 0)} s`;
+      if (Number.isFinite(s.hold_limit_s)) hold += ` of ${fmt(s.hold_limit_s, 0)} s`;
+      if (s.release_prompt) hold += " · Release";
+    }
+    this.setText(this.el("pg-hold"), hold);
+    let session = "not recording";
+    if (s.stale || lostReason) session = "";
+    else if (s.recording && s.session_id) session = `Recording session ${s.session_id}`;
+    this.setText(this.el("pg-session"), session);
+    this.setText(this.el("pg-status"), this.statusText(s, lostReason));
+    this.cue(zone, known && !!s.ramp_warning, known && !!s.release_prompt);
+    const tall = this.hero.offsetHeight;
+    if (tall > this.heroTall) {
+      this.heroTall = tall;
+      this.hero.style.minHeight = `${tall}px`;
+    }
+    this.zone = zone;
+    this.dirty = true;
+  }
+
+  statusText(s, lostReason) {
+    if (lostReason) return "no contact with the dashboard server";
+    const parts = [`Source ${s.source || "—"}`];
+    if (s.stale) parts.push(s.age_s === null ? "no bridge running" : "bridge not responding");
+    else parts.push(s.connected ? "connected" : "reconnecting to the tool…");
+    if (Number.isFinite(s.rate_hz) || Number.isFinite(s.nominal_rate_hz)) {
+      const measured = Number.isFinite(s.rate_hz) ? fmt(s.rate_hz, 1) : "—";
+      const nominal = Number.isFinite(s.nominal_rate_hz) ? ` of ${s.nominal_rate_hz} Hz` : " Hz";
+      parts.push(`${measured}${nominal}`);
+    }
+    parts.push(`${s.lost_frames || 0} lost frames`);
+    if (s.bad_frames) parts.push(`${s.bad_frames} bad frames`);
+    if (s.battery_mv) parts.push(`battery ${(s.battery_mv / 1000).toFixed(2)} V`);
+    if (s.device_id) parts.push(`tool ${s.device_id}`);
+    if (s.message && !s.stale && s.zone !== "no_signal") parts.push(s.message);
+    return parts.join(" · ");
+  }
+
+  cue(zone, ramp, release) {
+    const before = this.prev;
+    if (zone === "danger") this.sound.startAlarm();
+    else this.sound.stopAlarm();
+    if (zone === "over" && before.zone !== "over" && before.zone !== "danger") this.sound.pulse();
+    if (zone === "danger" && before.zone !== "danger") this.say("Stop");
+    else if (zone === "over" && before.zone !== "over" && before.zone !== "danger") {
+      this.say("Ease off");
+    } else if (release && !before.release) this.say("Release");
+    else if (ramp && !before.ramp) this.say("Slow down");
+    this.prev = { zone, ramp, release };
+  }
+
+  say(text) {
+    if (!this.speech || this.sound.muted || !window.speechSynthesis) return;
+    const now = performance.now();
+    if (now - (this.said.get(text) || -Infinity) < SAY_AGAIN_MS) return;
+    this.said.set(text, now);
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  }
+  draw() {
+    this.frame = window.requestAnimationFrame(() => this.draw());
+    if (!this.dirty) return;
+    this.dirty = false;
+    const s = this.state || {};
+    drawChart(this.canvas, {
+      t: this.t,
+      f: this.f,
+      start: this.start,
+      now: this.offset === null ? 0 : performance.now() / 1000 - this.offset,
+      windowS: this.config.window_s,
+      limit: Number.isFinite(s.limit_n) ? s.limit_n : null,
+      live: this.zone !== "no_signal",
+    });
+  }
+
+  destroy() {
+    window.clearInterval(this.timer);
+    window.cancelAnimationFrame(this.frame);
+    this.resize.disconnect();
+    document.removeEventListener("pointerdown", this.unlock, true);
+    document.removeEventListener("keydown", this.unlock, true);
+    if (this.source) this.source.close();
+    this.sound.close();
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
+    this.root.__pgView = undefined;
+  }
+}
+
+// Streamlit calls this on mount and again whenever the mount data changes; the view lives on the
+// component's root element so a second call reconfigures it instead of opening a second stream.
+export default function (component) {
+  const { data, parentElement } = component;
+  const root = parentElement.querySelector(".pg-live");
+  if (!root) return undefined;
+  let view = root.__pgView;
+  if (!view) {
+    view = new LiveView(root);
+    root.__pgView = view;
+  }
+  view.configure(data);
+  // Streamlit may call a superseded render's cleanup while the element stays mounted; only an
+  // element really gone from the page is torn down (the watchdog also checks this).
+  return () => {
+    window.setTimeout(() => {
+      if (!root.isConnected && root.__pgView) root.__pgView.destroy();
+    }, 0);
+  };
+}

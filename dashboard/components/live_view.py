@@ -1,0 +1,63 @@
+"""The live view: a components-v2 canvas fed by ``/api/live``, with no Streamlit reruns.
+
+The browser opens an ``EventSource`` on the route and draws every message itself (number, zone in
+words and colour, warning banner, limit, hold timer, a 30-second curve with the zone bands, the
+status strip). Sound (WebAudio) and spoken cues (speechSynthesis) are played there too, unlocked
+by the user's first click on the page. The HTML, CSS and JavaScript live beside this file and are
+read once at import.
+
+Elements carry ``data-testid`` attributes for tests: ``pg-value`` (force in N, ``—`` when not
+known), ``pg-pressure`` (kPa when the tip area is known), ``pg-zone``, ``pg-banner`` (``Ease off``,
+``STOP``, ``Release``, ``Slow down``, ``NO SIGNAL`` or empty), ``pg-detail``, ``pg-limit``,
+``pg-hold``, ``pg-session``, ``pg-status``, ``pg-sound``, ``pg-mute``, ``pg-speech``, and the
+hidden ``pg-updates`` (messages received) and ``pg-last-sample-t`` (newest sample time drawn).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_HERE = Path(__file__).resolve().parent
+#: The JavaScript is one ES module cut into three files (sound, chart, view) and joined here;
+#: the view's default export comes last.
+_JS_FILES = ("live_sound.js", "live_chart.js", "live_view.js")
+_ASSETS = {
+    "html": (_HERE / "live_view.html").read_text("utf-8"),
+    "css": (_HERE / "live_view.css").read_text("utf-8"),
+    "js": "\n".join((_HERE / name).read_text("utf-8") for name in _JS_FILES),
+}
+
+#: The component's registered name (also its element type in the page).
+NAME = "pressureguard_live_view"
+
+_component = st.components.v2.component(
+    NAME,
+    html=_ASSETS["html"],
+    css=_ASSETS["css"],
+    js=_ASSETS["js"],
+    # In the page's own DOM, not a shadow root: tests and tools find the elements with a plain
+    # document.querySelector. Every CSS rule is scoped under .pg-* classes instead.
+    isolate_styles=False,
+)
+
+
+def live_view(
+    url: str = "/api/live", *, window_s: float = 30.0, stale_ms: int = 1000, key: str = "pg-live"
+) -> Any:
+    """Mount the live view.
+
+    Args:
+        url: the SSE route (same origin as the app).
+        window_s: seconds of curve shown.
+        stale_ms: the browser shows NO SIGNAL when no message arrived for this long.
+        key: the element key; keep it stable so reruns keep the same stream open.
+
+    Returns:
+        Streamlit's component result (the view sends nothing back).
+    """
+    return _component(
+        key=key, data={"url": url, "window_s": window_s, "stale_ms": stale_ms}, height="content"
+    )

@@ -1,0 +1,157 @@
+"""What every page and the live route share: the data directory, one Store per process, and
+small formatting helpers. No Streamlit here, so the SSE route and unit tests can use it too.
+
+The Store is opened once per process and data directory and shared by all threads: page scripts
+(one thread per browser session) and the SSE route's worker threads. A Store serialises its own
+access with a lock, so sharing is safe (see ``firmware_bridge.store``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from calibration.defaults import REGION_DEFAULTS_KGF_CM2
+from firmware_bridge.cli import default_data_dir
+from firmware_bridge.store import Store
+
+log = logging.getLogger(__name__)
+
+#: A live row older than this is not trusted: the bridge may have died (seconds).
+STALE_AFTER_S = 0.5
+
+#: Body regions offered in the pickers, in the shipped defaults' order (head to foot).
+REGIONS: tuple[str, ...] = tuple(REGION_DEFAULTS_KGF_CM2)
+SIDES: tuple[str, ...] = ("both / centre", "left", "right")
+
+_lock = threading.Lock()
+_stores: dict[Path, Store] = {}
+
+
+def data_dir() -> Path:
+    """The data directory: ``PRESSUREGUARD_HOME`` (set by the launcher), else the platform's."""
+    return default_data_dir()
+
+
+def get_store(directory: Path | None = None) -> Store:
+    """The process's Store for ``directory`` (default :func:`data_dir`), opened on first use.
+
+    Raises:
+        StoreError: the store cannot be opened.
+    """
+    path = Path(directory if directory is not None else data_dir()).expanduser().resolve()
+    with _lock:
+        store = _stores.get(path)
+        if store is None or store.closed:
+            store = Store.open(path)
+            _stores[path] = store
+            log.info("dashboard reads the store in %s", path)
+        return store
+
+
+def close_stores() -> None:
+    """Close every cached Store (tests; a clean shutdown)."""
+    with _lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        try:
+            store.close()
+        except Exception:  # closing is best effort at shutdown
+            log.debug("closing %r failed", store, exc_info=True)
+
+
+# -- live row -----------------------------------------------------------------------------------
+
+
+def fresh_state(live: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The live row's state when the row is fresh (a bridge is running), else None."""
+    if not live:
+        return None
+    age = live.get("age_s")
+    if not isinstance(age, int | float) or age > STALE_AFTER_S:
+        return None
+    state = live.get("state")
+    return state if isinstance(state, dict) else None
+
+
+# -- formatting -----------------------------------------------------------------------------------
+
+
+def parse_iso(text: str) -> datetime:
+    """A stored ISO-8601 timestamp (naive ones are UTC, as the store writes them)."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def region_label(region: str | None) -> str:
+    """``upper-trapezius:left`` → ``Upper trapezius (left)``; None → ``—``."""
+    if not region:
+        return "—"
+    slug, _, side = region.partition(":")
+    text = slug.replace("-", " ").capitalize()
+    return f"{text} ({side})" if side else text
+
+
+def region_value(slug: str | None, side: str) -> str | None:
+    """The region string the bridge takes: a slug with an optional ``:left``/``:right``."""
+    if not slug:
+        return None
+    return f"{slug}:{side}" if side in ("left", "right") else slug
+
+
+def local_time(text: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC timestamp in the computer's local time; ``—`` when missing."""
+    if not text:
+        return "—"
+    try:
+        return parse_iso(text).astimezone().strftime(fmt)
+    except ValueError:
+        return text
+
+
+def local_datetime(text: str | None) -> datetime | None:
+    """A stored UTC timestamp as a naive local datetime (for tables), or None."""
+    if not text:
+        return None
+    try:
+        return parse_iso(text).astimezone().replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def duration(seconds: float | None) -> str:
+    """``75.2`` → ``1:15``; ``3700`` → ``1:01:40``; None → ``—``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    total = round(max(seconds, 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def newtons(value: float | None, digits: int = 1) -> str:
+    """``12.345`` → ``12.3 N``; None/NaN → ``—``."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}f} N"
+
+
+def battery(mv: int | None) -> str:
+    """``3900`` → ``3.90 V``; 0/None (unknown) → ``—``."""
+    return f"{mv / 1000:.2f} V" if mv else "—"
+
+
+def rate(measured: float | None, nominal: float | None) -> str:
+    """``79.8 of 80 Hz``, or whichever is known."""
+    if measured is None and nominal is None:
+        return "—"
+    if nominal is None:
+        return f"{measured:.1f} Hz"
+    if measured is None:
+        return f"— of {nominal:g} Hz"
+    return f"{measured:.1f} of {nominal:g} Hz"

@@ -1,0 +1,109 @@
+"""Commands from the dashboard, read from the store and carried out by the bridge."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from firmware_bridge.errors import SourceError, UsageError
+from firmware_bridge.store import Store
+from firmware_bridge.units import parse_region
+
+
+class Commandable(Protocol):
+    """What a command may ask of the bridge."""
+
+    def start_session(
+        self,
+        profile: str,
+        region: str | None,
+        pain_before: int | None = None,
+        limit_n: float | None = None,
+    ) -> int: ...
+
+    def stop_session(
+        self, pain_after: int | None = None, note: str | None = None
+    ) -> int | None: ...
+
+    def set_limit(self, limit_n: float, basis: str) -> None: ...
+
+    def switch_source(self, source: str) -> None: ...
+
+    def haptic_test(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def default_profile(self) -> str: ...
+
+    @property
+    def one_session(self) -> bool: ...
+
+
+def poll_commands(store: Store, bridge: Commandable) -> int | None:
+    """Carry out every pending command and answer it in the store.
+
+    Returns:
+        The id of a session started or stopped, if any.
+    """
+    touched: int | None = None
+    for command in store.take_commands():
+        kind, args = command["kind"], command.get("args") or {}
+        result: dict[str, Any] = {"ok": True}
+        try:
+            touched = obey(bridge, kind, args) or touched
+            if touched is not None:
+                result["session_id"] = touched
+        except (UsageError, SourceError, ValueError, TypeError, KeyError) as exc:
+            result = {"ok": False, "error": str(exc)}
+        store.finish_command(command["id"], result)
+    return touched
+
+
+def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
+    """Carry out one command.
+
+    Raises:
+        ValueError: unknown command or bad arguments (answered, never fatal).
+    """
+    if kind == "start_session":
+        region = args.get("region")
+        limit = args.get("limit_n")
+        return bridge.start_session(
+            str(args.get("profile") or bridge.default_profile),
+            str(parse_region(region)) if region else None,
+            pain(args.get("pain_before")),
+            float(limit) if limit else None,
+        )
+    if kind == "stop_session":
+        session_id = bridge.stop_session(pain(args.get("pain_after")), args.get("note"))
+        if bridge.one_session:
+            bridge.stop()  # `record` is one session
+        return session_id
+    if kind == "limit":
+        limit = float(args["limit_n"])
+        if not limit > 0:
+            raise ValueError("the comfort limit must be more than zero")
+        bridge.set_limit(limit, str(args.get("basis", "set from the dashboard")))
+    elif kind == "source":
+        bridge.switch_source(str(args["source"]))
+    elif kind == "haptic_test":
+        bridge.haptic_test()
+    elif kind in ("stop", "shutdown"):
+        bridge.stop()
+    else:
+        raise ValueError(f"unsupported command {kind!r}")
+    return None
+
+
+def pain(value: Any) -> int | None:
+    """A 0–10 pain rating from a command, or None.
+
+    Raises:
+        ValueError: outside 0–10 or not a number.
+    """
+    if value is None or value == "":
+        return None
+    rating = int(value)
+    if not 0 <= rating <= 10:
+        raise ValueError("pain ratings go from 0 to 10")
+    return rating
