@@ -200,7 +200,8 @@ class Bridge:
         """Start recording a session (ending any running one first)."""
         if self.sessions.recorder is not None:
             self.stop_session()
-        self.limit_n, self.limit_basis = resolve_limit(self.store, profile, region, limit_n)
+        given = limit_n if limit_n is not None else self.options.limit_n  # `run --limit` presets it
+        self.limit_n, self.limit_basis = resolve_limit(self.store, profile, region, given)
         self.pipeline.set_limit(self.limit_n)
         self.pipeline.new_session()
         session_id = self.sessions.begin(
