@@ -105,7 +105,11 @@ class Bridge:
             store, options.profile, region, options.limit_n
         )
         self.live = LiveState(
-            source=options.source, limit_n=self.limit_n, profile=options.profile, region=region
+            source=options.source,
+            limit_n=self.limit_n,
+            preset_limit_n=options.limit_n,
+            profile=options.profile,
+            region=region,
         )
         self.pipeline = SignalPipeline(PipelineConfig(limit_n=self.limit_n))
         self.timebase = TimeBase()

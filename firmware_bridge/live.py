@@ -26,6 +26,7 @@ class LiveState:
     force_n: float | None = None
     filtered_n: float | None = None
     limit_n: float | None = None
+    preset_limit_n: float | None = None  # `run --limit`: what every new session will use
     t_s: float | None = None
     hold_s: float = 0.0
     hold_limit_s: float = 60.0

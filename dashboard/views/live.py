@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from calibration.defaults import default_limit
+from calibration.limits import resolve_limit
 from dashboard import resources
 from dashboard.components import live_view
 from dashboard.views import common
@@ -29,21 +29,19 @@ def _profiles(store: Store) -> list[str]:
     return names or ["default"]
 
 
-def _limit_hint(store: Store, profile: str, slug: str | None, region: str | None) -> str:
-    """Which comfort limit the bridge will use: as the bridge looks it up, the profile's limit
-    for exactly this region (side included), else the shipped default for the region."""
-    if region:
-        try:
-            row = store.current_limit(profile, region)
-        except (PressureGuardError, UsageError):
-            row = None
-        if row:
-            when = resources.local_time(row.get("set_at"), "%Y-%m-%d")
-            return f"Your comfort limit here: **{row['limit_n']:.1f} N** ({row['source']}, {when})."
-    shipped = default_limit(slug)
+def _limit_hint(store: Store, profile: str, region: str | None, preset: float | None) -> str:
+    """Which comfort limit a session started now will use: the bridge's own rule."""
+    try:
+        limit_n, basis = resolve_limit(store, profile, region, preset)
+    except (PressureGuardError, UsageError) as exc:
+        return f"The comfort limit cannot be looked up: {exc}"
+    if preset is not None:
+        return f"This session will use **{limit_n:.1f} N**, set when PressureGuard was started."
+    if basis.startswith("your"):
+        return f"Your comfort limit here: **{limit_n:.1f} N** ({basis})."
     return (
         f"No limit of your own here yet: the shipped conservative default applies, "
-        f"**{shipped.limit_n:.1f} N** ({shipped.basis})."
+        f"**{limit_n:.1f} N** ({basis})."
     )
 
 
@@ -63,7 +61,8 @@ def _start_form(store: Store, state: dict[str, Any] | None) -> None:
     side = st.radio("Side", resources.SIDES, horizontal=True, key="pg_side", disabled=slug is None)
     region = resources.region_value(slug, side)
     if profile:
-        st.caption(_limit_hint(store, profile, slug, region))
+        preset = (state or {}).get("preset_limit_n")
+        st.caption(_limit_hint(store, profile, region, preset))
     pain = st.select_slider(
         "Pain right now (0 = none, 10 = worst imaginable)",
         options=common.PAIN_OPTIONS,

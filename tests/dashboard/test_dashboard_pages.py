@@ -97,7 +97,19 @@ def test_live_shows_the_users_own_limit(store: Store, set_live: MakeLive, fresh:
     at.selectbox(key="pg_region").select("calf")
     at.run()
     at.radio(key="pg_side").set_value("right").run()
-    assert "Your comfort limit here: **11.5 N** (measured" in texts(at)
+    assert "Your comfort limit here: **11.5 N** (your measured limit)" in texts(at)
+
+
+def test_live_says_a_limit_preset_at_start_wins(
+    store: Store, set_live: MakeLive, fresh: None
+) -> None:
+    store.set_limit("default", "calf:right", 11.5, "measured")
+    set_live(preset_limit_n=9.0)
+    at = page("live").run()
+    at.selectbox(key="pg_region").select("calf")
+    at.run()
+    at.radio(key="pg_side").set_value("right").run()
+    assert "This session will use **9.0 N**, set when PressureGuard was started." in texts(at)
 
 
 def test_live_recording_shows_the_session_and_stops_it(
