@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import machine, pipeline
+from benchmarks import dashboard, machine, pipeline
 from benchmarks.harness import write_section
 
-BENCHMARKS = {"pipeline": pipeline}
+BENCHMARKS = {"pipeline": pipeline, "dashboard": dashboard}
 
 
 def main(argv: list[str]) -> int:

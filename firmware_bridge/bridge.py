@@ -51,7 +51,8 @@ from firmware_bridge.zones import JudgedSamples, SessionEvent, Zone
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 0.05
+#: One store transaction per 25 ms: the live view can show a new state 40 times a second.
+FLUSH_S = 0.025
 READ_TIMEOUT_S = 0.01
 #: How long samples wait for the INFO frame (the calibration) before being judged uncalibrated.
 INFO_WAIT_S = 1.0
@@ -189,7 +190,8 @@ class Bridge:
                     next_poll = now + COMMAND_POLL_S
                 if now >= next_flush:
                     self._flush()
-                    next_flush = now + FLUSH_S
+                    # fixed deadlines: a late flush must not push every later one back
+                    next_flush = max(next_flush + FLUSH_S, now)
         finally:
             self._finish()
         return self.session_id or last_session
