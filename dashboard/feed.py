@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from dashboard import resources
 from dashboard.resources import STALE_AFTER_S
+from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.store import Store
 from firmware_bridge.zones import JudgedSamples
@@ -202,21 +203,9 @@ def decimate_minmax(
     Returns:
         ``(t, y, z)``, the same arrays when already within the budget.
     """
-    n = len(t)
-    if n <= max_points:
+    if len(t) <= max_points:
         return t, y, z
-    buckets = max(1, max_points // 2)
-    size = math.ceil(n / buckets)
-    rows = math.ceil(n / size)
-    padded = np.full(rows * size, np.nan)
-    padded[:n] = y
-    grid = padded.reshape(rows, size)
-    known = ~np.isnan(grid)
-    lo = np.where(known, grid, np.inf).argmin(axis=1)
-    hi = np.where(known, grid, -np.inf).argmax(axis=1)
-    base = np.arange(rows) * size
-    keep = np.unique(np.concatenate([base + lo, base + hi]))
-    keep = keep[keep < n]
+    keep = minmax_indices(y, max_points)
     return t[keep], y[keep], z[keep]
 
 

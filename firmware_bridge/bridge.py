@@ -25,6 +25,7 @@ from calibration.defaults import overload_ceiling_n
 from calibration.device import resolve_calibration
 from calibration.limits import resolve_limit
 from firmware_bridge.commands import poll_commands
+from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import SourceError, SourceLostError
 from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.live import LiveState, RateMeter
@@ -58,6 +59,7 @@ READ_TIMEOUT_S = 0.01
 INFO_WAIT_S = 1.0
 RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 COMMAND_POLL_S = 0.05
+LIVE_POINTS_PER_FLUSH = 64
 DRAIN_S = 0.002
 MAX_DRAIN_READS = 64
 
@@ -546,7 +548,7 @@ class Bridge:
             self.sessions.recorder.flush(self.pipeline.totals, self.live)
         if self._live_samples:
             parts, self._live_samples = self._live_samples, []
-            self.store.append_live(concat_judged(parts), self.session_id)
+            self.store.append_live(_for_live_view(concat_judged(parts)), self.session_id)
         self.live.lost_frames = self.tally.lost_frames()
         self.live.bad_frames = sum(self.tally.faults().values())
         self.store.set_live(self.session_id, self.live.as_dict())
@@ -579,6 +581,18 @@ class Bridge:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+
+
+def _for_live_view(judged: JudgedSamples) -> JudgedSamples:
+    """Up to ~2.5 kHz the live feed gets every sample; beyond, min/max per bucket (peaks kept):
+    the screen has no more pixels, and the session itself keeps every sample."""
+    if len(judged) <= LIVE_POINTS_PER_FLUSH:
+        return judged
+    keep = minmax_indices(judged.filtered_n, LIVE_POINTS_PER_FLUSH)
+    return JudgedSamples(
+        judged.t_s[keep], judged.raw[keep], judged.force_n[keep], judged.filtered_n[keep],
+        judged.zone[keep],
+    )  # fmt: skip
 
 
 def _stats_of(source: Source) -> Callable[[], DecoderStats]:
