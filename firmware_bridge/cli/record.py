@@ -91,30 +91,41 @@ class _LivePrinter:
         sys.stderr.flush()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the bridge until Ctrl-C, --duration or the end of the source."""
-    options = RecordOptions(
+def bridge_options(args: argparse.Namespace, *, record_session: bool) -> RecordOptions:
+    """RecordOptions from the source and session options ``record`` and ``bridge`` share."""
+    return RecordOptions(
         source=args.source,
         source_options=source_options(args),
         profile=args.profile,
         region=str(parse_region(args.region)) if args.region else None,
         limit_n=parse_force(args.limit) if args.limit else None,
-        duration_s=args.duration,
+        duration_s=getattr(args, "duration", None),
         capture=args.capture,
+        record_session=record_session,
     )
+
+
+def run_until_signalled(bridge: Bridge) -> int | None:
+    """Run the bridge; Ctrl-C and SIGTERM end it cleanly (the session is closed, not cut)."""
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        bridge.stop()
+
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return bridge.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bridge until Ctrl-C, --duration or the end of the source."""
+    options = bridge_options(args, record_session=True)
     printer = None if args.quiet or not sys.stderr.isatty() else _LivePrinter()
     with Store.open(args.data_dir) as store:
         bridge = Bridge(store, options, on_judged=printer)
-
-        def _stop(signum: int, frame: FrameType | None) -> None:
-            bridge.stop()
-
-        previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            session_id = bridge.run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        session_id = run_until_signalled(bridge)
         if printer is not None:
             sys.stderr.write("\n")
         if bridge.error:

@@ -6,11 +6,15 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from firmware_bridge.bridge import Bridge, RecordOptions
-from firmware_bridge.cli.record import add_source_arguments, source_options
+from firmware_bridge.bridge import Bridge
+from firmware_bridge.cli.record import (
+    add_source_arguments,
+    bridge_options,
+    run_until_signalled,
+    source_options,
+)
 from firmware_bridge.launcher import Launcher, free_port
 from firmware_bridge.store import Store
 from firmware_bridge.units import parse_force, parse_region
@@ -106,22 +110,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_bridge(args: argparse.Namespace) -> int:
     """Serve the tool until SIGTERM/Ctrl-C."""
-    options = RecordOptions(
-        source=args.source,
-        source_options=source_options(args),
-        profile=args.profile,
-        region=str(parse_region(args.region)) if args.region else None,
-        limit_n=parse_force(args.limit) if args.limit else None,
-        capture=args.capture,
-        record_session=False,
-    )
     with Store.open(args.data_dir) as store:
-        bridge = Bridge(store, options)
-
-        def _stop(signum: int, frame: FrameType | None) -> None:
-            bridge.stop()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _stop)
-        bridge.run()
+        run_until_signalled(Bridge(store, bridge_options(args, record_session=False)))
     return 0
