@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from firmware_bridge import __version__
-from firmware_bridge.cli import demo, devices, record, serve, sessions
+from firmware_bridge.cli import demo, devices, limits, record, serve, sessions
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
 
 EXIT_ERROR = 1
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(sub, common)
     record.add_parser(sub, common)
     sessions.add_parser(sub, common)
+    limits.add_parser(sub, common)
     devices.add_parser(sub, common)
     return parser
 
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     log_path = _setup_logging(args.verbose, args.data_dir)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `pressureguard … | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("pressureguard: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
