@@ -254,6 +254,12 @@ class PptProtocol:
         """The accepted trials, in order."""
         return [r for r in self._results if r.accepted]
 
+    def state_at(self, now: float) -> str:
+        """'ready', 'pressing', 'rest' or 'done' at ``now`` (cheap; :meth:`status` has it all)."""
+        if self._state == "rest" and now >= self._rest_until:
+            return "ready"
+        return self._state
+
     def can_start(self, now: float) -> str | None:
         """Why a trial cannot start at ``now``, or None when it can."""
         if self._state == "pressing":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import select
 import sys
 from typing import Any
 
@@ -13,6 +14,8 @@ from calibration.defaults import (
     REGION_DEFAULTS_KGF_CM2,
     default_limit,
 )
+from calibration.measure import MeasureOptions, measure_ppt
+from firmware_bridge.cli.record import add_source_arguments, source_options
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store import Store
 from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_force, parse_region
@@ -44,6 +47,22 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help=f"allow a limit above {ABSOLUTE_CEILING_KGF_CM2:g} kgf/cm² (agreed with a clinician)",
     )
     put.set_defaults(func=cmd_set)
+
+    meas = ls.add_parser(
+        "measure",
+        parents=[common],
+        help="measure your pressure-pain threshold with the tool and set the limit from it",
+    )
+    add_source_arguments(meas)
+    meas.add_argument("--region", required=True, help="e.g. upper-trapezius:left")
+    meas.add_argument("--profile", default="default")
+    meas.add_argument(
+        "--fraction", type=float, default=1.0, help="limit = fraction × threshold (default 1.0)"
+    )
+    meas.add_argument("--rest", type=float, default=30.0, help="seconds between trials (≥ 30)")
+    meas.add_argument("--tip-area", type=float, metavar="CM2", help="the tip's contact area")
+    meas.add_argument("--yes", action="store_true", help="save the proposed limit without asking")
+    meas.set_defaults(func=cmd_measure)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -102,3 +121,60 @@ def cmd_set(args: argparse.Namespace) -> int:
             print("The running session uses it from now on.", file=sys.stderr)
     print(f"{args.profile} · {region}: comfort limit {limit_n:.2f} N (manual)")
     return 0
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    """Guided pressure-pain-threshold measurement; the limit is saved once the user agrees."""
+    region = parse_region(args.region)
+    if region.slug in ENDANGERMENT_SITES:
+        raise UsageError(f"{region.slug} is an endangerment site: do not measure there")
+    if not 0 < args.fraction <= 1:
+        raise UsageError(
+            "--fraction is more than 0 and at most 1 (the limit never exceeds the PPT)"
+        )
+    if args.rest < 30:
+        raise UsageError("--rest is at least 30 seconds between trials")
+    options = MeasureOptions(
+        source=args.source,
+        source_options=source_options(args),
+        fraction=args.fraction,
+        rest_s=args.rest,
+        tip_area_cm2=args.tip_area,
+    )
+    with Store.open(args.data_dir) as store:
+        summary = measure_ppt(store, options, lambda text: print(text, flush=True), _enter_pressed)
+        if not summary.complete or summary.ppt_n is None or summary.proposed_limit_n is None:
+            print(
+                f"pressureguard: the measurement ended with {summary.n} of 3 usable trials; "
+                "nothing was saved",
+                file=sys.stderr,
+            )
+            return 1
+        trials = ", ".join(f"{f:.1f}" for f in summary.trials_n)
+        print(f"Pressure-pain threshold: {summary.ppt_n:.1f} N (trials {trials} N)")
+        limit = summary.proposed_limit_n
+        if not args.yes and not _confirm(f"Use {limit:.1f} N as your comfort limit here?"):
+            print("Not saved.")
+            return 0
+        note = f"PPT {summary.ppt_n:.2f} N, mean of {summary.n} trials ({trials} N)"
+        store.set_limit(args.profile, str(region), limit, "measured", note=note)
+    print(f"{args.profile} · {region}: comfort limit {limit:.2f} N (measured)")
+    return 0
+
+
+def _enter_pressed() -> bool:
+    """A mark from the keyboard: Enter, when a person is at the terminal."""
+    if not sys.stdin.isatty():
+        return False
+    ready, _, _ = select.select([sys.stdin], [], [], 0)
+    if ready:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        print("(not asked: no terminal; pass --yes to save)", file=sys.stderr)
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
