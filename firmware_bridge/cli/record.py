@@ -52,6 +52,15 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
     return SourceOptions(baud=args.baud, fmt=args.format, text=text)
 
 
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """Whose sessions, where, with which limit, and a raw capture (``record``, ``run``,
+    ``bridge``; read back by :func:`bridge_options`)."""
+    parser.add_argument("--profile", default="default", help="whose sessions these are")
+    parser.add_argument("--region", help="body region, e.g. upper-trapezius:left")
+    parser.add_argument("--limit", metavar="VALUE", help="comfort limit: 15N, 150kPa, 1.5kgf")
+    parser.add_argument("--capture", type=Path, metavar="FILE", help="save the raw bytes (.bin)")
+
+
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register the ``record`` command."""
     p = sub.add_parser(
@@ -62,10 +71,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_source_arguments(p)
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    p.add_argument("--profile", default="default", help="whose session this is")
-    p.add_argument("--region", help="body region, e.g. upper-trapezius:left")
-    p.add_argument("--limit", metavar="VALUE", help="comfort limit for this session: 15N, 150kPa")
-    p.add_argument("--capture", type=Path, metavar="FILE", help="also save the raw bytes (.bin)")
+    add_session_arguments(p)
     p.add_argument("--json", action="store_true", help="print the session summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no live line on the terminal")
     p.set_defaults(func=run)

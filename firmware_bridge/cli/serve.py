@@ -10,22 +10,13 @@ from typing import Any
 
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.cli.record import (
+    add_session_arguments,
     add_source_arguments,
     bridge_options,
     run_until_signalled,
-    source_options,
 )
 from firmware_bridge.launcher import Launcher, free_port
 from firmware_bridge.store import Store
-from firmware_bridge.units import parse_force, parse_region
-
-
-def add_session_defaults(parser: argparse.ArgumentParser) -> None:
-    """Options that preset the dashboard's session controls."""
-    parser.add_argument("--profile", default="default", help="whose sessions these are")
-    parser.add_argument("--region", help="body region, e.g. upper-trapezius:left")
-    parser.add_argument("--limit", metavar="VALUE", help="comfort limit: 15N, 150kPa, 1.5kgf")
-    parser.add_argument("--capture", type=Path, metavar="FILE", help="save the raw bytes (.bin)")
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +31,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``run``, ``dashboard`` and ``bridge``."""
     run_p = sub.add_parser("run", parents=[common], help="bridge + dashboard for a tool")
     add_source_arguments(run_p)
-    add_session_defaults(run_p)
+    add_session_arguments(run_p)
     add_server_arguments(run_p)
     run_p.set_defaults(func=cmd_run)
 
@@ -55,7 +46,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Serve a tool headless: live feed always, sessions when the dashboard asks.",
     )
     add_source_arguments(bridge)
-    add_session_defaults(bridge)
+    add_session_arguments(bridge)
     bridge.set_defaults(func=cmd_bridge)
 
 
@@ -95,11 +86,7 @@ def launch(args: argparse.Namespace, data_dir: Path, bridge: list[str] | None) -
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Bridge + dashboard for a real tool."""
-    source_options(args)  # a malformed option fails here, not in the child
-    if args.region:
-        parse_region(args.region)
-    if args.limit:
-        parse_force(args.limit)
+    bridge_options(args, record_session=False)  # a malformed option fails here, not in the child
     return launch(args, args.data_dir, bridge_argv(args, args.data_dir))
 
 
