@@ -34,6 +34,8 @@ from firmware_bridge.store import Store  # noqa: E402
 WINDOW_S = 30.0
 #: The container key around the newest-sample caption (the benchmark looks for it).
 MARKER_KEY = "pg-baseline-t"
+#: The container key around the zone caption (``benchmarks.limit_change`` watches it).
+ZONE_KEY = "pg-baseline-zone"
 #: The caption's text before the number.
 MARKER_PREFIX = "newest sample t_s ="
 
@@ -59,6 +61,8 @@ def live() -> None:
     with st.container(key=MARKER_KEY):
         newest = f"{samples.t_s[-1]:.4f}" if len(samples) else "none"
         st.caption(f"{MARKER_PREFIX} {newest}")
+    with st.container(key=ZONE_KEY):
+        st.caption(f"zone: {state.get('zone', 'no_signal')}")
 
 
 st.title("Plain Streamlit live page")

@@ -149,9 +149,9 @@ def _child(parent: psutil.Process, word: str) -> psutil.Process:
 
 
 @contextlib.contextmanager
-def run_ours(work: Path, rate: int) -> Iterator[Variant]:
-    """The real launcher: ``pressureguard run sim://?seed=1&rate=R --no-browser``."""
-    app = launch(work, "run", f"sim://?seed=1&rate={rate}")
+def run_ours(work: Path, source: str) -> Iterator[Variant]:
+    """The real launcher: ``pressureguard run SOURCE --no-browser``."""
+    app = launch(work, "run", source)
     try:
         launcher = psutil.Process(app.proc.pid)
         yield Variant(
@@ -176,7 +176,7 @@ def _terminate(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def run_baseline(work: Path, rate: int) -> Iterator[Variant]:
+def run_baseline(work: Path, source: str) -> Iterator[Variant]:
     """The bridge alone plus ``streamlit run benchmarks/baseline_page.py`` on the same store."""
     data = work / "data"
     port = free_port()
@@ -188,7 +188,7 @@ def run_baseline(work: Path, rate: int) -> Iterator[Variant]:
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "firmware_bridge.cli", "bridge",
-                 f"sim://?seed=1&rate={rate}", "--data-dir", str(data)],
+                 source, "--data-dir", str(data)],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         )  # fmt: skip
@@ -391,7 +391,7 @@ def run() -> dict[str, Any]:
             for starter in (run_ours, run_baseline):
                 with (
                     tempfile.TemporaryDirectory(prefix="pg-dash-") as tmp,
-                    starter(Path(tmp), rate) as variant,
+                    starter(Path(tmp), f"sim://?seed=1&rate={rate}") as variant,
                 ):
                     browser = pw.chromium.launch(
                         executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

@@ -99,7 +99,7 @@ def plain_loop(port: Any, store_path: Path, expect: int, on_row: Any = None) -> 
 def throughput(workdir: Path) -> list[dict[str, Any]]:
     """Samples per second for each approach."""
     binary, text, n = make_data(workdir)
-    results = []
+    results: list[dict[str, Any]] = []
     secs, got = run_bridge(workdir / "s1", f"replay://{binary}?speed=0", None)
     results.append(
         {"approach": "PressureGuard bridge, from a capture file", "samples": got, "s": secs}

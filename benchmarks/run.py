@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import dashboard, machine, pipeline
+from benchmarks import dashboard, limit_change, machine, pipeline
 from benchmarks.harness import write_section
 
-BENCHMARKS = {"pipeline": pipeline, "dashboard": dashboard}
+BENCHMARKS = {"pipeline": pipeline, "dashboard": dashboard, "limit_change": limit_change}
 
 
 def main(argv: list[str]) -> int:

@@ -55,6 +55,11 @@ ENDANGERMENT_SITES = frozenset(
 )
 
 
+#: If a session names an endangerment site anyway, it gets the most conservative shipped pressure
+#: (the posterior-neck value), never the global default.
+ENDANGERMENT_KGF_CM2 = min(REGION_DEFAULTS_KGF_CM2.values())
+
+
 @dataclass(frozen=True, slots=True)
 class DefaultLimit:
     """A shipped limit in newtons with the basis shown to the user."""
@@ -68,10 +73,19 @@ def default_limit(region_slug: str | None, tip_area_cm2: float | None = None) ->
 
     The region's pressure is applied over the tip area (1 cm² reference disc when unknown); tips
     larger than 2 cm² are capped at pressure × 2 cm² because pressure under rounded tips is
-    unreliable and larger contact areas hurt at lower mean pressure.
+    unreliable and larger contact areas hurt at lower mean pressure. Endangerment sites get no
+    preset: should one reach here anyway, it gets the most conservative shipped pressure
+    (:data:`ENDANGERMENT_KGF_CM2`) with a basis saying why.
     """
-    kgf_cm2 = REGION_DEFAULTS_KGF_CM2.get(region_slug or "", GLOBAL_DEFAULT_KGF_CM2)
     area = min(tip_area_cm2 or 1.0, ROUNDED_TIP_CAP_CM2)
+    if region_slug in ENDANGERMENT_SITES:
+        basis = (
+            f"{region_slug} is an endangerment site: no point pressure there; the most "
+            f"conservative shipped value applies, {ENDANGERMENT_KGF_CM2:g} kgf/cm² over "
+            f"{area:g} cm²"
+        )
+        return DefaultLimit(limit_n=ENDANGERMENT_KGF_CM2 * KGF_N * area, basis=basis)
+    kgf_cm2 = REGION_DEFAULTS_KGF_CM2.get(region_slug or "", GLOBAL_DEFAULT_KGF_CM2)
     where = region_slug if region_slug in REGION_DEFAULTS_KGF_CM2 else "any region"
     basis = f"shipped default for {where}: {kgf_cm2:g} kgf/cm² over {area:g} cm²"
     return DefaultLimit(limit_n=kgf_cm2 * KGF_N * area, basis=basis)

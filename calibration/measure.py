@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.device import resolve_calibration
-from calibration.ppt import FLOOR_N, PptProtocol, PptSummary, TrialResult
+from calibration.guided import GuidedMeasurement
+from calibration.ppt import PptProtocol, PptSummary, TrialResult
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import ButtonEvent, DeviceInfo, SampleBatch
@@ -36,32 +37,54 @@ class MeasureOptions:
     tip_area_cm2: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MeasureOutcome:
+    """How a measurement ended: the summary and every trial made, accepted or not."""
+
+    summary: PptSummary
+    trials: list[TrialResult]
+    measurement: GuidedMeasurement
+
+
 def measure_ppt(
     store: Store,
     options: MeasureOptions,
     say: Callable[[str], None],
     keyboard_mark: Callable[[], bool] | None = None,
-) -> PptSummary:
-    """Guide the user through the trials; returns the summary (maybe incomplete).
+    *,
+    profile: str = "default",
+    region: str = "",
+    tip: str | None = None,
+) -> MeasureOutcome:
+    """Guide the user through the trials; returns the outcome (maybe incomplete).
 
     Args:
         store: for a stored device calibration.
         options: source and protocol settings.
         say: how to talk to the user (the CLI prints).
         keyboard_mark: polled for a mark from the keyboard (Enter), besides the tool's button.
+        profile: whose threshold (kept with the measurement).
+        region: where (kept with the measurement).
+        tip: which tip (kept with the measurement).
 
     Raises:
         SourceError: the source cannot be opened.
     """
-    protocol = PptProtocol(options.tip_area_cm2, fraction=options.fraction, rest_s=options.rest_s)
+    measurement = GuidedMeasurement(
+        profile,
+        region,
+        tip=tip,
+        tip_area_cm2=options.tip_area_cm2,
+        fraction=options.fraction,
+        rest_s=options.rest_s,
+    )
+    protocol = measurement.protocol
     pipeline = SignalPipeline(PipelineConfig(limit_n=_UNJUDGED_LIMIT_N))
-    announced = 0
     next_status = 0.0
-    last_t = 0.0
     with open_source(options.source, options.source_options) as source:
         source.send(FrameType.HELLO)
         say("Press slowly on the spot; press the tool's button (or Enter) when it starts to hurt.")
-        while protocol.status(last_t)["state"] != "done":
+        while not measurement.done:
             try:
                 readings = source.read(0.05)
             except EOFError:
@@ -75,37 +98,24 @@ def measure_ppt(
                         )
                     )
                 elif isinstance(reading, ButtonEvent) and reading.pressed:
-                    protocol.mark(reading.t)
+                    measurement.mark(reading.t)
                 elif isinstance(reading, SampleBatch):
-                    last_t = _feed(protocol, pipeline, reading)
+                    _feed(measurement, pipeline, reading)
             if keyboard_mark is not None and keyboard_mark():
-                protocol.mark(last_t)
-            for result in protocol.results()[announced:]:
+                measurement.mark()
+            for result in measurement.new_results():  # the trials that ended in this read
                 say(_describe(result, len(protocol.accepted), protocol.trials))
-                announced += 1
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + 1.0
-                _coach(protocol, last_t, say)
-    return protocol.summary()
+                _coach(protocol, measurement.now, say)
+    return MeasureOutcome(measurement.summary(), protocol.results(), measurement)
 
 
-def _feed(protocol: PptProtocol, pipeline: SignalPipeline, batch: SampleBatch) -> float:
+def _feed(measurement: GuidedMeasurement, pipeline: SignalPipeline, batch: SampleBatch) -> None:
     judged, _events = pipeline.process(batch.t, batch.raw, batch.force_n, batch.period_s)
-    if judged is None or len(judged) == 0:
-        return float(batch.t[-1])
-    # A trial may end and the next start inside one block (a replay at full speed), so the
-    # state is followed sample by sample. The analysis fits its own line: it gets the unsmoothed
-    # force (no filter lag); a trial starts when the smoothed force leaves zero.
-    t, force, smooth = judged.t_s, judged.force_n, judged.filtered_n
-    for k in range(len(t)):
-        state = protocol.state_at(float(t[k]))
-        if state == "ready" and smooth[k] > FLOOR_N:
-            protocol.start_trial(float(t[k]))
-            state = "pressing"
-        if state == "pressing":
-            protocol.feed(t[k], force[k])
-    return float(t[-1])
+    if judged is not None and len(judged):
+        measurement.feed(judged.t_s, judged.force_n, judged.filtered_n)  # announced by the caller
 
 
 def _coach(protocol: PptProtocol, now: float, say: Callable[[str], None]) -> None:

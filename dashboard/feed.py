@@ -112,6 +112,7 @@ _DEFAULTS: dict[str, Any] = {
     "lost_frames": 0,
     "bad_frames": 0,
     "message": "no bridge is running",
+    "ppt": None,
 }
 
 
@@ -139,7 +140,8 @@ def display_state(live: dict[str, Any] | None) -> dict[str, Any]:
     Returns:
         A JSON-ready dict: ``zone``, ``stale``, ``force_n`` (the filtered force the zone was judged
         on), ``pressure_kpa``, ``hold_s``, ``release_prompt``, ``ramp_warning``, ``age_s``, and the
-        status fields (``connected``, ``recording``, ``session_id``, ``source``, ``limit_n`` …).
+        status fields (``connected``, ``recording``, ``session_id``, ``source``, ``limit_n`` …);
+        ``ppt``: a guided threshold measurement's status (None when none runs or the row is stale).
     """
     state: dict[str, Any] = dict(_DEFAULTS)
     if not live:
@@ -164,6 +166,8 @@ def display_state(live: dict[str, Any] | None) -> dict[str, Any]:
         return state
 
     state["stale"] = False
+    ppt = row.get("ppt")
+    state["ppt"] = dict(ppt) if isinstance(ppt, dict) else None
     zone = row.get("zone")
     force = _number(row.get("filtered_n"))
     if force is None:
@@ -174,6 +178,8 @@ def display_state(live: dict[str, Any] | None) -> dict[str, Any]:
         zone = "uncalibrated"
     state["zone"] = zone
     if zone in ("no_signal", "uncalibrated"):
+        if state["ppt"] is not None:  # no live force or coaching without a trusted signal
+            state["ppt"].update(force_n=None, rate_kpa_s=None, coach=None)
         return state
 
     area = state.get("tip_area_cm2")

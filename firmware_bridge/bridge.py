@@ -21,12 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from calibration.defaults import overload_ceiling_n
+from calibration.defaults import ENDANGERMENT_SITES, overload_ceiling_n
 from calibration.device import resolve_calibration
+from calibration.guided import GuidedMeasurement
 from calibration.limits import resolve_limit
+from calibration.precautions import ProfileSafety
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
-from firmware_bridge.errors import SourceError, SourceLostError
+from firmware_bridge.errors import SourceError, SourceLostError, StoreError, UsageError
 from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.live import LiveState, RateMeter
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
@@ -58,7 +60,9 @@ READ_TIMEOUT_S = 0.01
 #: How long samples wait for the INFO frame (the calibration) before being judged uncalibrated.
 INFO_WAIT_S = 1.0
 RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
-COMMAND_POLL_S = 0.05
+#: Commands (a changed limit) are looked for as often as the store is written: a limit set on
+#: the dashboard is judged within 2 × 25 ms.
+COMMAND_POLL_S = FLUSH_S
 LIVE_POINTS_PER_FLUSH = 64
 DRAIN_S = 0.002
 MAX_DRAIN_READS = 64
@@ -104,17 +108,20 @@ class Bridge:
         self.options = options
         self.on_judged = on_judged
         region = str(parse_region(options.region)) if options.region else None
-        self.limit_n, self.limit_basis = resolve_limit(
-            store, options.profile, region, options.limit_n
-        )
+        self._overload_n = float("inf")
+        self._ceiling_n = float("inf")  # the profile's ceiling (precautions), DANGER above it
         self.live = LiveState(
             source=options.source,
-            limit_n=self.limit_n,
             preset_limit_n=options.limit_n,
             profile=options.profile,
             region=region,
         )
-        self.pipeline = SignalPipeline(PipelineConfig(limit_n=self.limit_n))
+        self.limit_n, self.limit_basis = self._resolve(options.profile, region, options.limit_n)
+        self.live.limit_n = self.limit_n
+        self.pipeline = SignalPipeline(
+            PipelineConfig(limit_n=self.limit_n, ceiling_n=self._ceiling_n)
+        )
+        self.measurement: GuidedMeasurement | None = None
         self.timebase = TimeBase()
         self.rate = RateMeter()
         self.tally = FaultTally()
@@ -208,9 +215,12 @@ class Bridge:
         """Start recording a session (ending any running one first)."""
         if self.sessions.recorder is not None:
             self.stop_session()
+        if self.measurement is not None and not self.measurement.done:
+            raise UsageError("a threshold measurement is running: finish or cancel it first")
+        self.measurement = None
         given = limit_n if limit_n is not None else self.options.limit_n  # `run --limit` presets it
-        self.limit_n, self.limit_basis = resolve_limit(self.store, profile, region, given)
-        self.pipeline.set_limit(self.limit_n)
+        self.limit_n, self.limit_basis = self._resolve(profile, region, given)
+        self._judge_against(self.limit_n)
         self.pipeline.new_session()
         session_id = self.sessions.begin(
             source=self.options.source,
@@ -244,13 +254,112 @@ class Bridge:
     def set_limit(self, limit_n: float, basis: str) -> None:
         """Change the comfort limit live (a dashboard command); judged from the next sample."""
         self.limit_n = limit_n
-        self.pipeline.set_limit(limit_n)
-        self.live.limit_n = limit_n
+        if self.measurement is None or self.measurement.done:
+            self._judge_against(limit_n)
         detail = {"limit_n": round(limit_n, 4), "basis": basis}
         self._emit(SessionEvent(self._now_s(), "limit", detail))
         if self.sessions.recorder is not None:
             self.sessions.recorder.update(limit_n=limit_n)
+
+    def _resolve(self, profile: str, region: str | None, given: float | None) -> tuple[float, str]:
+        """The limit for a profile and region, capped at the profile's ceiling.
+
+        The ceiling is kept and judged as DANGER, except above a limit a clinician agreed to
+        (``limits set --override-ceiling``, allowed only without precautions or sensitive mode).
+        """
+        safety = ProfileSafety.from_settings(self.store.profile_settings(profile))
+        area = self.live.tip_area_cm2
+        limit, basis = resolve_limit(
+            self.store, profile, region, given, tip_area_cm2=area, safety=safety
+        )
+        ceiling = safety.ceiling_n(area)
+        self._ceiling_n = ceiling if limit <= ceiling else float("inf")
+        return limit, basis
+
+    def _judge_against(self, limit_n: float) -> None:
+        """Judge against ``limit_n`` from the next sample, DANGER at the lower ceiling; tell the
+        tool."""
+        self.pipeline.set_limit(limit_n)
+        self.pipeline.judge.ceiling_n = min(self._overload_n, self._ceiling_n)
+        self.live.limit_n = limit_n
         self._send_local_limit()
+
+    # -- guided threshold measurement (the dashboard's Limits page) -------------------------
+
+    def ppt_start(
+        self,
+        profile: str,
+        region: str,
+        *,
+        tip: str | None = None,
+        tip_area_cm2: float | None = None,
+        fraction: float = 1.0,
+        rest_s: float = 30.0,
+    ) -> None:
+        """Start a guided measurement; until it ends, force is judged against the profile ceiling.
+
+        Raises:
+            UsageError: a session is recording, or the region is an endangerment site.
+            ValueError: a bad fraction or rest.
+        """
+        if self.sessions.recorder is not None:
+            raise UsageError("a session is recording: stop it before measuring your threshold")
+        if parse_region(region).slug in ENDANGERMENT_SITES:
+            raise UsageError(f"{region} is an endangerment site: do not measure there")
+        area = tip_area_cm2 or self.live.tip_area_cm2
+        safety = ProfileSafety.from_settings(self.store.profile_settings(profile))
+        self._ceiling_n = safety.ceiling_n(area)
+        self.measurement = GuidedMeasurement(
+            profile,
+            str(parse_region(region)),
+            tip=tip,
+            tip_area_cm2=area,
+            fraction=fraction,
+            rest_s=rest_s,
+            ceiling_n=self._ceiling_n,
+        )
+        self.live.profile, self.live.region = profile, self.measurement.region
+        # No comfort limit while looking for the threshold: DANGER only at the ceiling.
+        self._judge_against(self._ceiling_n if np.isfinite(self._ceiling_n) else self.limit_n)
+        self._emit(SessionEvent(self._now_s(), "ppt_start", {"region": region}))
+        log.info("PPT measurement started (%s, %s)", profile, region)
+
+    def ppt_mark(self, t: float | None = None) -> None:
+        """ "It starts to hurt" from the screen, at the session time of the sample the user saw."""
+        if self.measurement is None:
+            raise UsageError("no threshold measurement is running")
+        self.measurement.mark(t)
+
+    def ppt_release(self) -> None:
+        """End the running trial now."""
+        if self.measurement is not None:
+            self.measurement.release()
+            self._measurement_progress()
+
+    def ppt_cancel(self) -> None:
+        """Stop or dismiss the measurement; the comfort limit applies again."""
+        if self.measurement is None:
+            return
+        self.measurement = None
+        self.limit_n, self.limit_basis = self._resolve(
+            self.live.profile or self.options.profile, self.live.region, self.options.limit_n
+        )
+        self._judge_against(self.limit_n)
+
+    def _measurement_progress(self) -> None:
+        """Once the measurement is done: store it and judge against the comfort limit again."""
+        measurement = self.measurement
+        if measurement is None or not measurement.done or measurement.ppt_id is not None:
+            return
+        try:
+            measurement.save(self.store)
+        except StoreError as exc:
+            measurement.error = f"the measurement could not be saved: {exc}"
+        if self.pipeline.config.limit_n != self.limit_n:
+            self.limit_n, self.limit_basis = self._resolve(
+                measurement.profile, measurement.region, self.options.limit_n
+            )
+            self._judge_against(self.limit_n)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -307,6 +416,8 @@ class Bridge:
         elif isinstance(reading, ButtonEvent):
             t = self.timebase.peek(reading.t)
             self._emit(SessionEvent(t, "button", {"pressed": reading.pressed}))
+            if self.measurement is not None and reading.pressed:
+                self.measurement.mark(t)
         elif isinstance(reading, DeviceStatus):
             self._on_status(reading)
         elif isinstance(reading, ClockReset):
@@ -360,6 +471,9 @@ class Bridge:
         if self.sessions.recorder is not None:
             self.sessions.recorder.samples(judged)
         self._live_samples.append(judged)
+        if self.measurement is not None:
+            self.measurement.feed(judged.t_s, judged.force_n, judged.filtered_n)
+            self._measurement_progress()
         t_last = float(judged.t_s[-1])
         self.live.show_samples(
             judged,
@@ -393,7 +507,8 @@ class Bridge:
             tip_area_cm2=info.tip_area_cm2,
             rate_hz=info.rate_hz,
         )
-        self.pipeline.judge.ceiling_n = overload_ceiling_n(info.capacity_n)
+        self._overload_n = overload_ceiling_n(info.capacity_n)
+        self.pipeline.judge.ceiling_n = min(self._overload_n, self._ceiling_n)
         detail = {"device_id": info.device_id, "firmware": info.firmware}
         self._emit(SessionEvent(self._now_s(), "device", detail))
         self._calibrate(info)
@@ -551,6 +666,7 @@ class Bridge:
             self.store.append_live(_for_live_view(concat_judged(parts)), self.session_id)
         self.live.lost_frames = self.tally.lost_frames()
         self.live.bad_frames = sum(self.tally.faults().values())
+        self.live.ppt = self.measurement.status() if self.measurement is not None else None
         self.store.set_live(self.session_id, self.live.as_dict())
 
     def _poll_commands(self) -> int | None:

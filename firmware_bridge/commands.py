@@ -28,6 +28,23 @@ class Commandable(Protocol):
 
     def switch_source(self, source: str) -> None: ...
 
+    def ppt_start(
+        self,
+        profile: str,
+        region: str,
+        *,
+        tip: str | None = None,
+        tip_area_cm2: float | None = None,
+        fraction: float = 1.0,
+        rest_s: float = 30.0,
+    ) -> None: ...
+
+    def ppt_mark(self, t: float | None = None) -> None: ...
+
+    def ppt_release(self) -> None: ...
+
+    def ppt_cancel(self) -> None: ...
+
     def haptic_test(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -86,6 +103,8 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
         bridge.set_limit(limit, str(args.get("basis", "set from the dashboard")))
     elif kind == "source":
         bridge.switch_source(str(args["source"]))
+    elif kind.startswith("ppt_"):
+        _measurement(bridge, kind, args)
     elif kind == "haptic_test":
         bridge.haptic_test()
     elif kind in ("stop", "shutdown"):
@@ -93,6 +112,29 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
     else:
         raise ValueError(f"unsupported command {kind!r}")
     return None
+
+
+def _measurement(bridge: Commandable, kind: str, args: dict[str, Any]) -> None:
+    """The guided threshold measurement: start, mark, end a trial, cancel."""
+    if kind == "ppt_start":
+        area = args.get("tip_area_cm2")
+        bridge.ppt_start(
+            str(args.get("profile") or bridge.default_profile),
+            str(parse_region(str(args["region"]))),
+            tip=str(args["tip"]) if args.get("tip") else None,
+            tip_area_cm2=float(area) if area else None,
+            fraction=float(args.get("fraction") or 1.0),
+            rest_s=float(args.get("rest_s") or 30.0),
+        )
+    elif kind == "ppt_mark":
+        t = args.get("t")
+        bridge.ppt_mark(float(t) if t is not None else None)
+    elif kind == "ppt_release":
+        bridge.ppt_release()
+    elif kind == "ppt_cancel":
+        bridge.ppt_cancel()
+    else:
+        raise ValueError(f"unsupported command {kind!r}")
 
 
 def pain(value: Any) -> int | None:

@@ -43,6 +43,7 @@ class LiveState:
     lost_frames: int = 0
     bad_frames: int = 0
     message: str = ""
+    ppt: dict[str, Any] | None = None  # a guided threshold measurement's status, if one runs
 
     def show_samples(
         self, judged: JudgedSamples, hold_s: float, release_prompt: bool, ramp_warning: bool

@@ -1,4 +1,5 @@
-"""``pressureguard limits show`` and ``limits set REGION VALUE``: personal comfort limits."""
+"""``pressureguard limits show | set | measure | profile``: personal comfort limits, the pain
+thresholds they were measured from, and each profile's safety answers and ceiling."""
 
 from __future__ import annotations
 
@@ -6,19 +7,24 @@ import argparse
 import json
 import select
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
-from calibration.defaults import (
-    ABSOLUTE_CEILING_KGF_CM2,
-    ENDANGERMENT_SITES,
-    REGION_DEFAULTS_KGF_CM2,
-    default_limit,
-)
+from calibration.defaults import ENDANGERMENT_SITES, REGION_DEFAULTS_KGF_CM2, default_limit
+from calibration.guided import propose_limit
 from calibration.measure import MeasureOptions, measure_ppt
+from calibration.precautions import (
+    PRECAUTIONS,
+    SENSITIVE_FRACTION,
+    ProfileSafety,
+    get_precaution,
+)
+from calibration.progress import history_asymmetry, history_progress, ppt_progress
+from calibration.tips import TIPS, Tip, get_tip, pressure_area
 from firmware_bridge.cli.record import add_source_arguments, source_options
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store import Store
-from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_force, parse_region
+from firmware_bridge.units import REFERENCE_TIP_CM2, parse_force, parse_region, pressure_kpa
 
 #: A running bridge whose live row is younger than this takes a new limit at once.
 LIVE_BRIDGE_S = 2.0
@@ -28,8 +34,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``limits`` and its sub-commands."""
     p = sub.add_parser("limits", parents=[common], help="personal comfort limits")
     ls = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tips = ", ".join(TIPS)
 
-    show = ls.add_parser("show", parents=[common], help="current limits and shipped defaults")
+    show = ls.add_parser(
+        "show", parents=[common], help="current limits, pain thresholds and shipped defaults"
+    )
     show.add_argument("--profile", help="only this profile")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
@@ -38,13 +47,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     put.add_argument("region", help="e.g. upper-trapezius:left")
     put.add_argument("value", help="15N, 150kPa, 1.5kgf (a bare number is newtons)")
     put.add_argument("--profile", default="default")
+    put.add_argument("--tip", metavar="KEY", help=f"the limit is for this tip ({tips})")
     put.add_argument(
         "--tip-area", type=float, metavar="CM2", help="tip area for kPa values (default 1 cm²)"
     )
     put.add_argument(
         "--override-ceiling",
         action="store_true",
-        help=f"allow a limit above {ABSOLUTE_CEILING_KGF_CM2:g} kgf/cm² (agreed with a clinician)",
+        help="allow a limit above the profile's ceiling (agreed with a clinician; not in "
+        "sensitive mode or with a lowered ceiling)",
     )
     put.set_defaults(func=cmd_set)
 
@@ -57,41 +68,203 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     meas.add_argument("--region", required=True, help="e.g. upper-trapezius:left")
     meas.add_argument("--profile", default="default")
     meas.add_argument(
-        "--fraction", type=float, default=1.0, help="limit = fraction × threshold (default 1.0)"
+        "--fraction",
+        type=float,
+        default=None,
+        help="limit = fraction × threshold (default 1.0; 0.8 in sensitive mode)",
     )
     meas.add_argument("--rest", type=float, default=30.0, help="seconds between trials (≥ 30)")
+    meas.add_argument("--tip", metavar="KEY", help=f"the tip you measure with ({tips})")
     meas.add_argument("--tip-area", type=float, metavar="CM2", help="the tip's contact area")
     meas.add_argument("--yes", action="store_true", help="save the proposed limit without asking")
     meas.set_defaults(func=cmd_measure)
 
+    prof = ls.add_parser(
+        "profile", parents=[common], help="show or answer a profile's safety questions"
+    )
+    prof.add_argument("name", help="profile name")
+    prof.add_argument(
+        "--sensitive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="sensitive (fibromyalgia) mode: limits proposed at 80 %% of your threshold",
+    )
+    keys = ", ".join(p.key for p in PRECAUTIONS)
+    prof.add_argument(
+        "--precaution",
+        action="append",
+        metavar="KEY",
+        help=f"a safety question answered yes; repeat for each, replaces earlier answers ({keys})",
+    )
+    prof.add_argument(
+        "--no-precautions", action="store_true", help="none of the safety questions applies"
+    )
+    prof.set_defaults(func=cmd_profile)
+
+
+# -- show --------------------------------------------------------------------------------------
+
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print the current limits, then the shipped defaults."""
+    """Print the safety answers, current limits, pain thresholds, then the shipped defaults."""
     with Store.open(args.data_dir) as store:
         limits = store.current_limits(args.profile)
+        names = [p["name"] for p in store.list_profiles() if args.profile in (None, p["name"])]
+        safety = {name: ProfileSafety.from_settings(store.profile_settings(name)) for name in names}
+        history = [row for name in names for row in store.ppt_history(name)]
     defaults = {
         region: round(default_limit(region).limit_n, 3) for region in REGION_DEFAULTS_KGF_CM2
     }
+    progress = history_progress(history)
+    sides = history_asymmetry(history)
     if args.json:
-        print(json.dumps({"limits": limits, "defaults_n": defaults}, indent=2))
+        profiles = [
+            {
+                "name": name,
+                "sensitive": s.sensitive,
+                "precautions": [p.key for p in s.answered_precautions()],
+                "ceiling_kgf_cm2": s.ceiling_kgf_cm2,
+            }
+            for name, s in safety.items()
+        ]
+        out = {
+            "limits": limits,
+            "defaults_n": defaults,
+            "ppt": history,
+            "progress": progress,
+            "asymmetry": sides,
+            "profiles": profiles,
+        }
+        print(json.dumps(out, indent=2))
         return 0
-    if not limits:
-        print("No limits of your own yet: sessions use the shipped conservative defaults below.")
-    else:
-        print(f"{'profile':<12} {'region':<28} {'limit':>8} {'':>7}  {'source':<9} set")
-        for row in limits:
-            kpa = row["limit_n"] * 10 / REFERENCE_TIP_CM2
-            value = f"{row['limit_n']:.1f} N"
-            print(
-                f"{row['profile']:<12} {row['region']:<28} {value:>8} {kpa:>3.0f}kPa*"
-                f"  {row['source']:<9} {str(row['set_at'])[:10]}"
-            )
-        print("* kPa on the 1 cm² reference tip")
+    _print_safety(safety)
+    _print_limits(limits)
+    _print_ppt(history, progress, sides)
     print("\nShipped defaults (N on a 1 cm² tip; placeholders until you measure your own):")
     for region, limit in defaults.items():
         print(f"  {region:<24} {limit:5.1f} N")
     print("No point pressure, no limit offered: " + ", ".join(sorted(ENDANGERMENT_SITES)))
     return 0
+
+
+def _kpa_area(tip_key: str | None) -> float | None:
+    """The tip area kPa may be shown with: only a known, flat tip."""
+    return pressure_area(TIPS.get(tip_key or ""))
+
+
+def _print_safety(safety: dict[str, ProfileSafety]) -> None:
+    print("Safety answers (see them with: pressureguard limits profile NAME):")
+    for name, s in safety.items():
+        mode = "sensitive mode" if s.sensitive else "normal mode"
+        if not s.answered:
+            answers = "safety questions not answered yet"
+        elif s.precautions:
+            answers = "precautions: " + ", ".join(p.key for p in s.answered_precautions())
+        else:
+            answers = "no precautions"
+        print(f"  {name:<12} {mode}; {answers}; ceiling {s.ceiling_kgf_cm2:g} kgf/cm²")
+
+
+def _print_limits(limits: list[dict[str, Any]]) -> None:
+    if not limits:
+        print("\nNo limits of your own yet: sessions use the shipped conservative defaults below.")
+        return
+    print(f"\n{'profile':<12} {'region':<28} {'tip':<10} {'limit':>8} {'':>8}  {'source':<9} set")
+    fallback = False
+    for row in limits:
+        area = _kpa_area(row["tip"])
+        if area is not None:
+            pressure = f"{pressure_kpa(row['limit_n'], area):.0f} kPa"
+        elif row["tip"] is None:
+            pressure = f"{pressure_kpa(row['limit_n'], REFERENCE_TIP_CM2):.0f} kPa*"
+            fallback = True
+        else:
+            pressure = ""  # rounded or unknown tip: pressure would be a guess
+        value = f"{row['limit_n']:.1f} N"
+        print(
+            f"{row['profile']:<12} {row['region']:<28} {row['tip'] or 'any':<10} {value:>8} "
+            f"{pressure:>8}  {row['source']:<9} {str(row['set_at'])[:10]}"
+        )
+    if fallback:
+        print(
+            "* only if pressed with a flat 1 cm² tip; with other tips the force (N) is what counts"
+        )
+
+
+def _print_ppt(
+    history: list[dict[str, Any]], progress: list[dict[str, Any]], sides: list[dict[str, Any]]
+) -> None:
+    if not history:
+        return
+    print("\nPain thresholds measured (pressureguard limits measure):")
+    for group in progress:
+        key = (group["profile"], group["region"], group["tip"])
+        print(f"  {key[0]} · {key[1]} · {key[2] or 'any tip'}")
+        for row in history:
+            if (row["profile"], row["region"], row["tip"]) == key:
+                limit = "  → limit set" if row["limit_id"] else ""
+                print(
+                    f"    {str(row['measured_at'])[:10]}  {row['ppt_n']:6.1f} N  "
+                    f"{row['n']}/{row['attempts']} trials used{limit}"
+                )
+        print(f"    {group['words']}")
+    for side in sides:
+        print(
+            f"  {side['profile']} · {side['region']} · {side['tip'] or 'any tip'}: {side['words']}"
+        )
+
+
+# -- set ---------------------------------------------------------------------------------------
+
+
+def _tip(args: argparse.Namespace) -> tuple[Tip | None, float | None]:
+    """The tip named with --tip and the area in use (--tip-area wins over the tip's own)."""
+    tip = get_tip(args.tip) if args.tip else None
+    if args.tip_area is not None and not args.tip_area > 0:
+        raise UsageError("--tip-area is the contact area in cm², more than 0")
+    return tip, args.tip_area or (tip.area_cm2 if tip else None)
+
+
+def _tell_bridge(
+    store: Store, profile: str, region: str | None, limit_n: float, basis: str
+) -> bool:
+    """Send a new limit to a bridge serving this profile (and region, if given) right now."""
+    live = store.get_live()
+    state = (live or {}).get("state", {})
+    serving = live is not None and live["age_s"] < LIVE_BRIDGE_S
+    if not serving or state.get("profile") != profile:
+        return False
+    if region is not None and state.get("region") != region:
+        return False
+    store.post_command("limit", {"limit_n": limit_n, "basis": basis})
+    return True
+
+
+def _check_ceiling(
+    limit_n: float, area: float | None, safety: ProfileSafety, *, override: bool
+) -> str | None:
+    """Refuse a limit above the profile's ceiling unless an allowed override was asked for.
+
+    Returns:
+        The note to keep with an overriding limit, else None.
+
+    Raises:
+        UsageError: above the ceiling without an override, or an override the profile refuses.
+    """
+    refused = safety.override_refused
+    if override and refused:
+        raise UsageError(f"--override-ceiling is not available: {refused}")
+    ceiling_n = safety.ceiling_n(area)
+    if limit_n <= ceiling_n:
+        return None
+    if override:
+        return f"above the {safety.ceiling_kgf_cm2:g} kgf/cm² ceiling by override"
+    above = f"{limit_n:.1f} N is above {ceiling_n:.1f} N on {area or REFERENCE_TIP_CM2:g} cm²"
+    if refused:
+        raise UsageError(f"{above}: {refused}")
+    raise UsageError(
+        f"{above}, {safety.ceiling_words}; add --override-ceiling if a clinician agreed to it"
+    )
 
 
 def cmd_set(args: argparse.Namespace) -> int:
@@ -102,25 +275,97 @@ def cmd_set(args: argparse.Namespace) -> int:
             f"{region.slug} is an endangerment site: no point pressure there, so PressureGuard "
             "offers no limit for it"
         )
-    area = args.tip_area or REFERENCE_TIP_CM2
+    tip, area = _tip(args)
     limit_n = parse_force(args.value, area)
-    ceiling_n = ABSOLUTE_CEILING_KGF_CM2 * KGF_N * area
-    if limit_n > ceiling_n and not args.override_ceiling:
-        raise UsageError(
-            f"{limit_n:.1f} N is above the {ceiling_n:.1f} N ceiling "
-            f"({ABSOLUTE_CEILING_KGF_CM2:g} kgf/cm²); add --override-ceiling if a clinician "
-            "agreed to it"
-        )
     with Store.open(args.data_dir) as store:
-        store.set_limit(args.profile, str(region), limit_n, "manual")
-        live = store.get_live()
-        state = (live or {}).get("state", {})
-        serving = live is not None and live["age_s"] < LIVE_BRIDGE_S
-        if serving and state.get("profile") == args.profile and state.get("region") == str(region):
-            store.post_command("limit", {"limit_n": limit_n, "basis": "your manual limit"})
+        safety = ProfileSafety.from_settings(store.profile_settings(args.profile))
+        note = _check_ceiling(limit_n, area, safety, override=args.override_ceiling)
+        if tip is not None and not tip.flat and any(u in args.value.lower() for u in ("pa", "/cm")):
+            print(
+                f"Note: pressure under the {tip.label} is only an estimate; the limit is kept "
+                f"as {limit_n:.1f} N.",
+                file=sys.stderr,
+            )
+        store.set_limit(
+            args.profile, str(region), limit_n, "manual", tip=tip.key if tip else None, note=note
+        )
+        # a running session knows no tip: only a limit for any tip is sent to it
+        if tip is None and _tell_bridge(
+            store, args.profile, str(region), limit_n, "your manual limit"
+        ):
             print("The running session uses it from now on.", file=sys.stderr)
     print(f"{args.profile} · {region}: comfort limit {limit_n:.2f} N (manual)")
     return 0
+
+
+# -- profile -----------------------------------------------------------------------------------
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """Show a profile's safety answers, or record new ones, with the advice and the ceiling."""
+    if args.precaution and args.no_precautions:
+        raise UsageError("give --precaution KEY … or --no-precautions, not both")
+    with Store.open(args.data_dir) as store:
+        safety = ProfileSafety.from_settings(store.profile_settings(args.name))
+        if args.precaution or args.no_precautions or args.sensitive is not None:
+            keys, answered = safety.precautions, safety.answered_at
+            if args.precaution or args.no_precautions:
+                keys = frozenset(get_precaution(k).key for k in args.precaution or [])
+                answered = datetime.now(UTC).isoformat(timespec="milliseconds")
+            sensitive = safety.sensitive if args.sensitive is None else args.sensitive
+            safety = ProfileSafety(keys, sensitive, answered)
+            store.update_profile_settings(args.name, safety.to_settings())
+            _cap_running_session(store, args.name, safety)
+    _print_profile(args.name, safety)
+    return 0
+
+
+def _cap_running_session(store: Store, profile: str, safety: ProfileSafety) -> None:
+    """A lowered ceiling reaches a session that is running for this profile at once."""
+    live = store.get_live()
+    state = (live or {}).get("state", {})
+    limit = state.get("limit_n")
+    if not isinstance(limit, int | float):
+        return
+    ceiling_n = safety.ceiling_n(state.get("tip_area_cm2"))
+    if limit > ceiling_n and _tell_bridge(
+        store, profile, None, ceiling_n, f"capped at {safety.ceiling_words}"
+    ):
+        print(f"The running session is capped at {ceiling_n:.1f} N from now on.", file=sys.stderr)
+
+
+def _print_profile(name: str, safety: ProfileSafety) -> None:
+    print(f"Profile {name}")
+    if safety.sensitive:
+        print(
+            f"  Sensitive mode: on. Limits are proposed at {SENSITIVE_FRACTION:.0%} of your "
+            "measured threshold, and the ceiling cannot be overridden."
+        )
+    else:
+        print("  Sensitive mode: off (turn on with --sensitive).")
+    if safety.answered:
+        print(f"  Safety questions, answered {str(safety.answered_at)[:10]}:")
+    else:
+        print(
+            "  Safety questions: not answered yet. Add --precaution KEY for each that applies "
+            "to you, or --no-precautions if none does:"
+        )
+    for p in PRECAUTIONS:
+        answer = ("yes" if p.key in safety.precautions else "no ") if safety.answered else " ? "
+        print(f"    [{answer}] {p.key:<10} {p.question}")
+    why = "lowered by your answers" if safety.lowered else "the normal ceiling"
+    print(
+        f"  Ceiling: {safety.ceiling_kgf_cm2:g} kgf/cm² ({safety.ceiling_n(None):.1f} N on a "
+        f"1 cm² tip), {why}."
+    )
+    advice = safety.advice()
+    if advice:
+        print("  Before you press:")
+        for line in advice:
+            print(f"    - {line}")
+
+
+# -- measure -----------------------------------------------------------------------------------
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
@@ -128,21 +373,40 @@ def cmd_measure(args: argparse.Namespace) -> int:
     region = parse_region(args.region)
     if region.slug in ENDANGERMENT_SITES:
         raise UsageError(f"{region.slug} is an endangerment site: do not measure there")
-    if not 0 < args.fraction <= 1:
+    if args.fraction is not None and not 0 < args.fraction <= 1:
         raise UsageError(
             "--fraction is more than 0 and at most 1 (the limit never exceeds the PPT)"
         )
     if args.rest < 30:
         raise UsageError("--rest is at least 30 seconds between trials")
-    options = MeasureOptions(
-        source=args.source,
-        source_options=source_options(args),
-        fraction=args.fraction,
-        rest_s=args.rest,
-        tip_area_cm2=args.tip_area,
-    )
+    tip, area = _tip(args)
+    tip_key = tip.key if tip else None
     with Store.open(args.data_dir) as store:
-        summary = measure_ppt(store, options, lambda text: print(text, flush=True), _enter_pressed)
+        safety = ProfileSafety.from_settings(store.profile_settings(args.profile))
+        if not safety.answered:
+            print(
+                "The safety questions are not answered for this profile yet: see "
+                f"`pressureguard limits profile {args.profile}`."
+            )
+        for line in safety.advice():
+            print(f"Before you press: {line}")
+        options = MeasureOptions(
+            source=args.source,
+            source_options=source_options(args),
+            fraction=args.fraction if args.fraction is not None else safety.default_fraction,
+            rest_s=args.rest,
+            tip_area_cm2=area,
+        )
+        outcome = measure_ppt(
+            store,
+            options,
+            lambda text: print(text, flush=True),
+            _enter_pressed,
+            profile=args.profile,
+            region=str(region),
+            tip=tip_key,
+        )
+        summary = outcome.summary
         if not summary.complete or summary.ppt_n is None or summary.proposed_limit_n is None:
             print(
                 f"pressureguard: the measurement ended with {summary.n} of 3 usable trials; "
@@ -150,14 +414,23 @@ def cmd_measure(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+        ppt_id = outcome.measurement.save(store)
         trials = ", ".join(f"{f:.1f}" for f in summary.trials_n)
         print(f"Pressure-pain threshold: {summary.ppt_n:.1f} N (trials {trials} N)")
-        limit = summary.proposed_limit_n
+        history = [r["ppt_n"] for r in store.ppt_history(args.profile, str(region), tip_key)]
+        print(ppt_progress(history, _kpa_area(tip_key)).words)
+        proposed = propose_limit(summary, safety, area)
+        limit, note = proposed.limit_n, proposed.note
+        if proposed.capped:
+            print(f"The limit is capped at {safety.ceiling_words}: {limit:.1f} N.")
         if not args.yes and not _confirm(f"Use {limit:.1f} N as your comfort limit here?"):
-            print("Not saved.")
+            print("Not saved as your limit (the measurement is kept).")
             return 0
-        note = f"PPT {summary.ppt_n:.2f} N, mean of {summary.n} trials ({trials} N)"
-        store.set_limit(args.profile, str(region), limit, "measured", note=note)
+        limit_id = store.set_limit(
+            args.profile, str(region), limit, "measured", tip=tip_key, note=note
+        )
+        if ppt_id is not None:
+            store.link_ppt_limit(ppt_id, limit_id)
     print(f"{args.profile} · {region}: comfort limit {limit:.2f} N (measured)")
     return 0
 

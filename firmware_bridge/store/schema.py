@@ -170,8 +170,33 @@ CREATE TABLE live_samples (
 CREATE INDEX live_samples_written ON live_samples (written_at);
 """
 
+_V3 = """
+-- Pressure-pain-threshold measurements, one row per complete measurement (3 accepted trials),
+-- kept for progress tracking: never overwritten, the newest per (profile, region, tip) is latest.
+-- tip '' means "any tip", as in limits. trials is the JSON list of every trial made, accepted or
+-- not. limit_id is the comfort limit the user accepted from this measurement, if any.
+CREATE TABLE ppt_measurements (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id   INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    region       TEXT NOT NULL,
+    tip          TEXT NOT NULL DEFAULT '',
+    tip_area_cm2 REAL CHECK (tip_area_cm2 IS NULL OR tip_area_cm2 > 0),
+    measured_at  TEXT NOT NULL,
+    ppt_n        REAL NOT NULL CHECK (ppt_n > 0),
+    mean_2_3_n   REAL,
+    sd_n         REAL,
+    n            INTEGER NOT NULL CHECK (n >= 1),
+    attempts     INTEGER NOT NULL CHECK (attempts >= n),
+    fraction     REAL NOT NULL CHECK (fraction > 0 AND fraction <= 1),
+    trials       TEXT NOT NULL DEFAULT '[]',
+    limit_id     INTEGER REFERENCES limits(id) ON DELETE SET NULL,
+    note         TEXT
+);
+CREATE INDEX ppt_measurements_history ON ppt_measurements (profile_id, region, tip, id);
+"""
+
 #: Ordered migration scripts; index 0 creates schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

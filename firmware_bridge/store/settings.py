@@ -91,6 +91,20 @@ class SettingsMixin(StoreBase):
             rows = db.execute("SELECT * FROM profiles ORDER BY id").fetchall()
         return [dict(r) | {"settings": from_json(r["settings"], {})} for r in rows]
 
+    def profile_settings(self, name: str) -> dict[str, Any]:
+        """One profile's settings; ``{}`` when there is no such profile (it is not created).
+
+        Raises:
+            UsageError: an empty name.
+        """
+        with self._read("read profile settings") as db:
+            pid = self._profile_id(db, name, create=False)
+            if pid is None:
+                return {}
+            row = db.execute("SELECT settings FROM profiles WHERE id = ?", (pid,)).fetchone()
+        settings: dict[str, Any] = from_json(row[0], {})
+        return settings
+
     def update_profile_settings(self, name: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Merge ``settings`` into a profile's settings (creating the profile) and commit.
 

@@ -10,6 +10,7 @@ from types import TracebackType
 from firmware_bridge.errors import StoreError
 from firmware_bridge.store._base import store_error
 from firmware_bridge.store.live import LiveFeedMixin
+from firmware_bridge.store.ppt import PptMixin
 from firmware_bridge.store.sessions import SessionsMixin
 from firmware_bridge.store.settings import SettingsMixin
 
@@ -19,9 +20,9 @@ log = logging.getLogger(__name__)
 DB_NAME = "pressureguard.db"
 
 
-class Store(SessionsMixin, SettingsMixin, LiveFeedMixin):
-    """The session store: sessions and samples, settings, limits, calibrations, commands, live
-    status, in one SQLite file in WAL mode.
+class Store(SessionsMixin, SettingsMixin, PptMixin, LiveFeedMixin):
+    """The session store: sessions and samples, settings, limits, pain-threshold measurements,
+    calibrations, commands, live status, in one SQLite file in WAL mode.
 
     Several processes use the file at once: the bridge writes samples (buffered, then
     :meth:`commit` every ≤ 50 ms), dashboards read it and write settings and commands. One Store

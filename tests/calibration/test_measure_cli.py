@@ -31,10 +31,15 @@ INFO = DeviceInfo(
 
 
 def tool_stream(
-    trials: list[tuple[float, float]], rest_s: float = 35.0
-) -> tuple[bytes, list[float]]:
-    """A tool's bytes: each trial ramps at ``rate`` N/s to ``press`` N, where the button is pressed,
-    then releases. Returns the bytes and the true force at each press."""
+    trials: list[tuple[float, float]],
+    rest_s: float = 35.0,
+    *,
+    hold_s: float = 3 / RATE,
+    buttons: bool = True,
+) -> tuple[bytes, list[float], list[float]]:
+    """A tool's bytes: each trial ramps at ``rate`` N/s to ``press`` N, where the button is pressed
+    (unless ``buttons`` is false), holds for ``hold_s``, then releases. Returns the bytes, the
+    true force at each press and the press times on the tool's clock."""
     period = 1 / RATE
     t_press, force = [], [np.zeros(int(RATE))]  # 1 s unloaded: the tare
     clock = 1.0
@@ -44,13 +49,16 @@ def tool_stream(
         t_press.append(clock)
         release = np.linspace(press, 0, int(RATE * 0.6))
         rest = np.zeros(int(RATE * rest_s))
-        force.append(np.r_[ramp, np.full(3, press), release, rest])
-        clock += (3 + len(release) + len(rest)) * period
+        held = max(1, round(hold_s * RATE))
+        force.append(np.r_[ramp, np.full(held, press), release, rest])
+        clock += (held + len(release) + len(rest)) * period
     f = np.concatenate(force)
     out = bytearray(b"\x00")  # the tool syncs the host with one delimiter
     seq = 0
     out += frame_serial(build_body(FrameType.INFO, seq, 0, INFO.to_json().encode()))
     events = sorted([(tp, True) for tp in t_press] + [(tp + 0.2, False) for tp in t_press])
+    if not buttons:
+        events = []
     for k in range(0, len(f), PER_FRAME):
         t0 = k * period
         while events and events[0][0] < t0 + PER_FRAME * period:
@@ -67,12 +75,12 @@ def tool_stream(
             )
         )
     presses = [float(np.interp(tp, np.arange(len(f)) * period, f)) for tp in t_press]
-    return bytes(out), presses
+    return bytes(out), presses, t_press
 
 
 def test_measure_stores_the_mean_of_the_presses_and_rejects_a_fast_ramp(tmp_path: Path) -> None:
     # trial 2 is pressed at 15 N/s (150 kPa/s on 1 cm²): rejected, then repeated
-    data, presses = tool_stream([(5.0, 10.0), (15.0, 12.0), (5.0, 11.0), (5.0, 12.0)])
+    data, presses, _ = tool_stream([(5.0, 10.0), (15.0, 12.0), (5.0, 11.0), (5.0, 12.0)])
     capture = tmp_path / "ppt.bin"
     capture.write_bytes(data)
     out = run_cli(
@@ -95,7 +103,7 @@ def test_measure_stores_the_mean_of_the_presses_and_rejects_a_fast_ramp(tmp_path
 
 
 def test_too_few_trials_save_nothing(tmp_path: Path) -> None:
-    data, _ = tool_stream([(5.0, 10.0), (15.0, 12.0)])
+    data, _, _ = tool_stream([(5.0, 10.0), (15.0, 12.0)])
     capture = tmp_path / "short.bin"
     capture.write_bytes(data)
     proc = run_cli(

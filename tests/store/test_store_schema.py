@@ -130,3 +130,38 @@ def test_split_statements_keeps_triggers_and_skips_comments() -> None:
     assert statements[1].rstrip().endswith("END;")
     with pytest.raises(ValueError, match="incomplete"):
         split_statements("CREATE TABLE a (x)")
+
+
+def test_a_version_2_store_is_migrated_to_3_keeping_its_data(tmp_path: Path) -> None:
+    # a store written by the release before pain-threshold measurements existed
+    raw = _raw(tmp_path / DB_NAME)
+    try:
+        assert migrate(raw, "test", MIGRATIONS[:2]) == 2
+        raw.execute(
+            "INSERT INTO profiles (name, created_at, settings)"
+            " VALUES ('ann', '2024-05-01T09:00:00.000+00:00', '{\"sensitive\": true}')"
+        )
+        raw.execute(
+            "INSERT INTO limits (profile_id, region, limit_n, source, set_at)"
+            " VALUES (2, 'forearm:left', 12.5, 'manual', '2024-05-01T09:01:00.000+00:00')"
+        )
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+        assert "ppt_measurements" not in tables
+    finally:
+        raw.close()
+
+    with Store.open(tmp_path) as store:
+        limit = store.current_limit("ann", "forearm:left")
+        assert limit is not None and limit["limit_n"] == 12.5
+        assert store.profile_settings("ann") == {"sensitive": True}
+        trials = [{"accepted": True, "reason": "ok", "ppt_n": 11.0}] * 3
+        ppt_id = store.add_ppt(
+            "ann", "forearm:left", ppt_n=11.0, trials=trials, n=3, attempts=3, fraction=1.0
+        )
+        store.link_ppt_limit(ppt_id, int(limit["id"]))
+        assert store.ppt_history("ann")[0]["limit_id"] == limit["id"]
+    raw = _raw(tmp_path / DB_NAME)
+    try:
+        assert schema_version(raw, "test") == SCHEMA_VERSION == 3
+    finally:
+        raw.close()
