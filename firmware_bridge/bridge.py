@@ -21,15 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from calibration.defaults import ENDANGERMENT_SITES, overload_ceiling_n
 from calibration.device import resolve_calibration
 from calibration.guided import GuidedMeasurement
-from calibration.limits import resolve_limit
-from calibration.precautions import ProfileSafety
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
-from firmware_bridge.errors import SourceError, SourceLostError, StoreError, UsageError
+from firmware_bridge.errors import SourceError, SourceLostError, UsageError
 from firmware_bridge.feedback import ToolFeedback
+from firmware_bridge.limit_control import LimitControl
 from firmware_bridge.live import LiveState, RateMeter
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType
@@ -108,27 +106,23 @@ class Bridge:
         self.options = options
         self.on_judged = on_judged
         region = str(parse_region(options.region)) if options.region else None
-        self._overload_n = float("inf")
-        self._ceiling_n = float("inf")  # the profile's ceiling (precautions), DANGER above it
         self.live = LiveState(
             source=options.source,
             preset_limit_n=options.limit_n,
             profile=options.profile,
             region=region,
         )
-        self.limit_n, self.limit_basis = self._resolve(options.profile, region, options.limit_n)
-        self.live.limit_n = self.limit_n
-        self.pipeline = SignalPipeline(
-            PipelineConfig(limit_n=self.limit_n, ceiling_n=self._ceiling_n)
-        )
-        self.measurement: GuidedMeasurement | None = None
+        self.pipeline = SignalPipeline(PipelineConfig(limit_n=1.0))
+        self.feedback = ToolFeedback()
+        self._source: Source | None = None
+        self.limits = LimitControl(store, self.pipeline, self.live, self._send_local_limit)
+        self.limits.resolve(options.profile, region, options.limit_n)
         self.timebase = TimeBase()
         self.rate = RateMeter()
         self.tally = FaultTally()
         self.sessions = Sessions(store, self.tally, options.started_at)
         self.error: str | None = None
         self._stop = False
-        self._source: Source | None = None
         self._capture: CaptureWriter | None = None
         self._info: DeviceInfo | None = None
         self._info_deadline: float | None = None
@@ -138,7 +132,16 @@ class Bridge:
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
-        self.feedback = ToolFeedback()
+
+    @property
+    def limit_n(self) -> float:
+        """The comfort limit in force (the running profile and region's)."""
+        return self.limits.limit_n
+
+    @property
+    def measurement(self) -> GuidedMeasurement | None:
+        """The guided threshold measurement, running or finished, if any."""
+        return self.limits.measurement
 
     @property
     def session_id(self) -> int | None:
@@ -215,26 +218,24 @@ class Bridge:
         """Start recording a session (ending any running one first)."""
         if self.sessions.recorder is not None:
             self.stop_session()
-        if self.measurement is not None and not self.measurement.done:
+        if self.limits.measuring:
             raise UsageError("a threshold measurement is running: finish or cancel it first")
-        self.measurement = None
+        self.limits.measurement = None
         given = limit_n if limit_n is not None else self.options.limit_n  # `run --limit` presets it
-        self.limit_n, self.limit_basis = self._resolve(profile, region, given)
-        self._judge_against(self.limit_n)
+        self.limits.resolve(profile, region, given)
         self.pipeline.new_session()
         session_id = self.sessions.begin(
             source=self.options.source,
             profile=profile,
             region=region,
             limit_n=self.limit_n,
-            basis=self.limit_basis,
+            basis=self.limits.basis,
             fmt=self.live.format,
             pain_before=pain_before,
             now_s=self._now_s(),
         )
         self.live.recording, self.live.session_id = True, session_id
-        self.live.profile, self.live.region, self.live.limit_n = profile, region, self.limit_n
-        self._send_local_limit()
+        self.live.profile, self.live.region = profile, region
         log.info("recording session %d (%s, %s)", session_id, profile, region or "no region")
         return session_id
 
@@ -253,36 +254,11 @@ class Bridge:
 
     def set_limit(self, limit_n: float, basis: str) -> None:
         """Change the comfort limit live (a dashboard command); judged from the next sample."""
-        self.limit_n = limit_n
-        if self.measurement is None or self.measurement.done:
-            self._judge_against(limit_n)
+        self.limits.set_limit(limit_n)
         detail = {"limit_n": round(limit_n, 4), "basis": basis}
         self._emit(SessionEvent(self._now_s(), "limit", detail))
         if self.sessions.recorder is not None:
             self.sessions.recorder.update(limit_n=limit_n)
-
-    def _resolve(self, profile: str, region: str | None, given: float | None) -> tuple[float, str]:
-        """The limit for a profile and region, capped at the profile's ceiling.
-
-        The ceiling is kept and judged as DANGER, except above a limit a clinician agreed to
-        (``limits set --override-ceiling``, allowed only without precautions or sensitive mode).
-        """
-        safety = ProfileSafety.from_settings(self.store.profile_settings(profile))
-        area = self.live.tip_area_cm2
-        limit, basis = resolve_limit(
-            self.store, profile, region, given, tip_area_cm2=area, safety=safety
-        )
-        ceiling = safety.ceiling_n(area)
-        self._ceiling_n = ceiling if limit <= ceiling else float("inf")
-        return limit, basis
-
-    def _judge_against(self, limit_n: float) -> None:
-        """Judge against ``limit_n`` from the next sample, DANGER at the lower ceiling; tell the
-        tool."""
-        self.pipeline.set_limit(limit_n)
-        self.pipeline.judge.ceiling_n = min(self._overload_n, self._ceiling_n)
-        self.live.limit_n = limit_n
-        self._send_local_limit()
 
     # -- guided threshold measurement (the dashboard's Limits page) -------------------------
 
@@ -304,62 +280,22 @@ class Bridge:
         """
         if self.sessions.recorder is not None:
             raise UsageError("a session is recording: stop it before measuring your threshold")
-        if parse_region(region).slug in ENDANGERMENT_SITES:
-            raise UsageError(f"{region} is an endangerment site: do not measure there")
-        area = tip_area_cm2 or self.live.tip_area_cm2
-        safety = ProfileSafety.from_settings(self.store.profile_settings(profile))
-        self._ceiling_n = safety.ceiling_n(area)
-        self.measurement = GuidedMeasurement(
-            profile,
-            str(parse_region(region)),
-            tip=tip,
-            tip_area_cm2=area,
-            fraction=fraction,
-            rest_s=rest_s,
-            ceiling_n=self._ceiling_n,
+        self.limits.start_measurement(
+            profile, region, tip=tip, tip_area_cm2=tip_area_cm2, fraction=fraction, rest_s=rest_s
         )
-        self.live.profile, self.live.region = profile, self.measurement.region
-        # No comfort limit while looking for the threshold: DANGER only at the ceiling.
-        self._judge_against(self._ceiling_n if np.isfinite(self._ceiling_n) else self.limit_n)
         self._emit(SessionEvent(self._now_s(), "ppt_start", {"region": region}))
-        log.info("PPT measurement started (%s, %s)", profile, region)
 
     def ppt_mark(self, t: float | None = None) -> None:
         """ "It starts to hurt" from the screen, at the session time of the sample the user saw."""
-        if self.measurement is None:
-            raise UsageError("no threshold measurement is running")
-        self.measurement.mark(t)
+        self.limits.mark(t)
 
     def ppt_release(self) -> None:
         """End the running trial now."""
-        if self.measurement is not None:
-            self.measurement.release()
-            self._measurement_progress()
+        self.limits.release(self.options.limit_n)
 
     def ppt_cancel(self) -> None:
         """Stop or dismiss the measurement; the comfort limit applies again."""
-        if self.measurement is None:
-            return
-        self.measurement = None
-        self.limit_n, self.limit_basis = self._resolve(
-            self.live.profile or self.options.profile, self.live.region, self.options.limit_n
-        )
-        self._judge_against(self.limit_n)
-
-    def _measurement_progress(self) -> None:
-        """Once the measurement is done: store it and judge against the comfort limit again."""
-        measurement = self.measurement
-        if measurement is None or not measurement.done or measurement.ppt_id is not None:
-            return
-        try:
-            measurement.save(self.store)
-        except StoreError as exc:
-            measurement.error = f"the measurement could not be saved: {exc}"
-        if self.pipeline.config.limit_n != self.limit_n:
-            self.limit_n, self.limit_basis = self._resolve(
-                measurement.profile, measurement.region, self.options.limit_n
-            )
-            self._judge_against(self.limit_n)
+        self.limits.cancel(self.options.limit_n)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -416,8 +352,8 @@ class Bridge:
         elif isinstance(reading, ButtonEvent):
             t = self.timebase.peek(reading.t)
             self._emit(SessionEvent(t, "button", {"pressed": reading.pressed}))
-            if self.measurement is not None and reading.pressed:
-                self.measurement.mark(t)
+            if self.limits.measurement is not None and reading.pressed:
+                self.limits.mark(t)
         elif isinstance(reading, DeviceStatus):
             self._on_status(reading)
         elif isinstance(reading, ClockReset):
@@ -471,9 +407,7 @@ class Bridge:
         if self.sessions.recorder is not None:
             self.sessions.recorder.samples(judged)
         self._live_samples.append(judged)
-        if self.measurement is not None:
-            self.measurement.feed(judged.t_s, judged.force_n, judged.filtered_n)
-            self._measurement_progress()
+        self.limits.feed(judged, self.options.limit_n)
         t_last = float(judged.t_s[-1])
         self.live.show_samples(
             judged,
@@ -507,8 +441,7 @@ class Bridge:
             tip_area_cm2=info.tip_area_cm2,
             rate_hz=info.rate_hz,
         )
-        self._overload_n = overload_ceiling_n(info.capacity_n)
-        self.pipeline.judge.ceiling_n = min(self._overload_n, self._ceiling_n)
+        self.limits.set_overload(info.capacity_n)
         detail = {"device_id": info.device_id, "firmware": info.firmware}
         self._emit(SessionEvent(self._now_s(), "device", detail))
         self._calibrate(info)
@@ -558,9 +491,11 @@ class Bridge:
         self.feedback.test(self._source)
 
     def _send_local_limit(self) -> None:
+        """The tool buzzes by itself at the limit being judged (the ceiling while measuring)."""
         self.feedback.local_limit(
-            self._source, self.pipeline.calibration, self.limit_n, self.pipeline.tare_n
-        )
+            self._source, self.pipeline.calibration, self.pipeline.config.limit_n,
+            self.pipeline.tare_n,
+        )  # fmt: skip
 
     # -- signal loss, reconnection, another source -------------------------------------------
 
@@ -666,7 +601,7 @@ class Bridge:
             self.store.append_live(_for_live_view(concat_judged(parts)), self.session_id)
         self.live.lost_frames = self.tally.lost_frames()
         self.live.bad_frames = sum(self.tally.faults().values())
-        self.live.ppt = self.measurement.status() if self.measurement is not None else None
+        self.live.ppt = self.limits.status()
         self.store.set_live(self.session_id, self.live.as_dict())
 
     def _poll_commands(self) -> int | None:

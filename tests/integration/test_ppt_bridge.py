@@ -109,3 +109,20 @@ def test_no_measurement_while_a_session_records(tmp_path: Path) -> None:
         poll_commands(store, bridge)
         result: dict[str, Any] = store.get_command(command)["result"]
     assert result["ok"] is False and "endangerment" in result["error"]
+
+
+def test_the_ceiling_is_danger_unless_a_clinician_agreed_to_a_higher_limit(
+    tmp_path: Path,
+) -> None:
+    data, _, _ = tool_stream(TRIALS[:1])
+    with Store.open(tmp_path / "data") as store:
+        bridge = serving_bridge(tmp_path, store, data)
+        ceiling = ProfileSafety().ceiling_n(None)
+        bridge.start_session("ann", REGION)
+        assert bridge.pipeline.judge.ceiling_n == pytest.approx(ceiling)
+        bridge.stop_session()
+        # a manual limit above the ceiling, set with --override-ceiling (no precautions)
+        store.set_limit("bob", REGION, ceiling * 1.25, "manual", note="override")
+        bridge.start_session("bob", REGION)
+        assert bridge.limit_n == pytest.approx(ceiling * 1.25)
+        assert bridge.pipeline.judge.ceiling_n == float("inf")  # 1.2 × the limit is DANGER
