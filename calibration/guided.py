@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,6 +65,13 @@ def summary_dict(summary: PptSummary) -> dict[str, Any]:
     out = {k: _round(v) for k, v in dataclasses.asdict(summary).items() if k != "trials_n"}
     out["trials_n"] = [_round(f) for f in summary.trials_n]
     return out
+
+
+def summary_from_dict(data: Mapping[str, Any]) -> PptSummary:
+    """A summary back from :func:`summary_dict`'s plain data (the live state's ``ppt.summary``)."""
+    values: dict[str, Any] = {f.name: data.get(f.name) for f in dataclasses.fields(PptSummary)}
+    values["trials_n"] = tuple(float(f) for f in data.get("trials_n") or ())
+    return PptSummary(**values)
 
 
 def _round(value: Any) -> Any:

@@ -1,29 +1,37 @@
-"""Limits page (read-only for now): your comfort limits from the store, the shipped defaults with
-their basis, and the places never to press on."""
+"""Limits page: whose limits, the safety questions, the comfort limits per region and tip, setting
+one by hand, the guided pressure-pain-threshold measurement, progress, and the shipped defaults.
+
+The forms live in :mod:`dashboard.limits_forms`, the measurement in :mod:`dashboard.ppt_guide`,
+the progress view in :mod:`dashboard.ppt_progress`; this script lays them out. Only the open tab
+runs.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from calibration.defaults import (
-    ENDANGERMENT_SITES,
-    REGION_DEFAULTS_KGF_CM2,
-    default_limit,
-)
-from dashboard import resources
+from calibration.defaults import ENDANGERMENT_SITES
+from dashboard import limits_forms, ppt_guide, ppt_progress, resources
 from dashboard.views import common
-from firmware_bridge.errors import PressureGuardError
-from firmware_bridge.units import KGF_N
 
-SOURCE_WORDS = {
-    "measured": "measured (your pain threshold)",
-    "manual": "set by hand",
-    "default": "shipped default",
-}
+TABS = (
+    "Measure my threshold",
+    "My limits",
+    "Set a limit by hand",
+    "Progress",
+    "Profile & precautions",
+    "Shipped defaults",
+)
+TAB_KEY = "pg_lim_tab"
 
+# Larger words than Streamlit's defaults: the people using this page are often in pain.
+st.html(
+    "<style>.stMain [data-testid=stMarkdownContainer] p, .stMain [data-testid=stMarkdownContainer]"
+    " li, .stMain [data-testid=stTable] td {font-size: 1.12rem}</style>"
+)
 st.title("Comfort limits")
 store = common.store_or_stop()
+common.show_flash()
 
 st.warning(
     "**Never press on these places:** "
@@ -33,62 +41,39 @@ st.warning(
     icon=":material/block:",
 )
 
-st.subheader("Your limits")
-try:
-    profiles = [p["name"] for p in store.list_profiles()]
-    rows = store.current_limits()
-except PressureGuardError as exc:
-    st.error(f"Cannot read the limits: {exc}")
+state, measuring = ppt_guide.live_measurement(store)
+preferred = (measuring or state or {}).get("profile")
+profile = limits_forms.profile_picker(store, preferred)
+if profile is None:
     st.stop()
-if len(profiles) > 1:
-    chosen = st.selectbox("Profile", ["All profiles", *profiles], key="pg_limits_profile")
-    if chosen != "All profiles":
-        rows = [r for r in rows if r["profile"] == chosen]
-if rows:
-    table = pd.DataFrame(
-        {
-            "Profile": [r["profile"] for r in rows],
-            "Body region": [resources.region_label(r["region"]) for r in rows],
-            "Tip": [r["tip"] or "any" for r in rows],
-            "Limit (N)": [round(float(r["limit_n"]), 1) for r in rows],
-            "≈ kgf/cm² on 1 cm²": [round(float(r["limit_n"]) / KGF_N, 2) for r in rows],
-            "Source": [SOURCE_WORDS.get(r["source"], r["source"]) for r in rows],
-            "Set on": [resources.local_time(r["set_at"]) for r in rows],
-            "Note": [r["note"] or "" for r in rows],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-else:
-    st.info(
-        "You have no limits of your own yet: every session uses the shipped conservative "
-        "default for its body region (below)."
-    )
-st.caption(
-    "Measuring your own limit (a guided, gentle pressure-pain-threshold test with the tool) "
-    "comes in the next version; the limits here are read-only for now."
-)
+safety = limits_forms.profile_safety(store, profile)
+st.markdown(limits_forms.ceiling_line(safety))
+
+if TAB_KEY not in st.session_state:
+    first = TABS[0] if safety.answered or measuring else "Profile & precautions"
+    st.session_state[TAB_KEY] = first
+tabs = dict(zip(TABS, st.tabs(TABS, key=TAB_KEY, on_change="rerun"), strict=True))
+
+with tabs["Measure my threshold"]:
+    if tabs["Measure my threshold"].open:
+        ppt_guide.measure_tab(store, profile, safety)
+with tabs["My limits"]:
+    if tabs["My limits"].open:
+        limits_forms.limits_table(store, profile, safety)
+with tabs["Set a limit by hand"]:
+    if tabs["Set a limit by hand"].open:
+        limits_forms.manual_form(store, profile, safety)
+with tabs["Progress"]:
+    if tabs["Progress"].open:
+        ppt_progress.progress_tab(store, profile)
+with tabs["Profile & precautions"]:
+    if tabs["Profile & precautions"].open:
+        limits_forms.precautions_form(store, profile, safety)
+with tabs["Shipped defaults"]:
+    if tabs["Shipped defaults"].open:
+        limits_forms.defaults_section()
 
 st.caption(
     "Stop and talk to your clinician if you feel numbness, tingling or shooting pain, get dizzy "
     "during neck work, find new bruises, or stay sore for more than a day and a half."
-)
-
-st.subheader("Shipped defaults")
-st.markdown(
-    "Conservative starting values per body region, used until you have a limit of your own. "
-    "They are placeholders to be reviewed with your clinician, and they assume the 1 cm² "
-    "reference tip; for larger tips the force is scaled with the area up to 2 cm²."
-)
-defaults = [default_limit(slug) for slug in REGION_DEFAULTS_KGF_CM2]
-st.dataframe(
-    pd.DataFrame(
-        {
-            "Body region": [resources.region_label(s) for s in REGION_DEFAULTS_KGF_CM2],
-            "kgf/cm²": list(REGION_DEFAULTS_KGF_CM2.values()),
-            "Limit on 1 cm² (N)": [round(d.limit_n, 1) for d in defaults],
-            "Basis": [d.basis for d in defaults],
-        }
-    ),
-    hide_index=True,
-    width="stretch",
 )

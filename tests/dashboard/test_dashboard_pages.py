@@ -148,35 +148,7 @@ def test_a_stale_live_row_means_no_bridge(
     assert "No bridge is running" in texts(at)
 
 
-# -- Limits ---------------------------------------------------------------------------------------
-
-
-def test_limits_lists_stored_limits_defaults_and_sites(store: Store) -> None:
-    store.set_limit("default", "upper-trapezius:left", 12.0, "measured", note="3 trials")
-    store.set_limit("default", "upper-trapezius:left", 13.0, "manual")
-    store.set_limit("bo", "calf", 18.0, "manual")
-    at = page("limits").run()
-    assert not at.exception
-    mine = at.dataframe[0].value
-    assert list(mine["Limit (N)"]) == [18.0, 13.0]  # current only, by profile
-    assert list(mine["Body region"]) == ["Calf", "Upper trapezius (left)"]
-    assert "set by hand" in set(mine["Source"])
-    defaults = at.dataframe[1].value
-    assert len(defaults) == 18
-    row = defaults[defaults["Body region"] == "Posterior neck"].iloc[0]
-    assert row["kgf/cm²"] == 0.75
-    assert "0.75 kgf/cm²" in row["Basis"]
-    warning = at.warning[0].value
-    assert "Never press on" in warning
-    assert "popliteal fossa" in warning and "anterior neck" in warning
-    assert "next version" in texts(at)
-    at.selectbox(key="pg_limits_profile").select("bo").run()
-    assert list(at.dataframe[0].value["Profile"]) == ["bo"]
-
-
-def test_limits_without_own_limits(store: Store) -> None:
-    at = page("limits").run()
-    assert "no limits of your own yet" in texts(at)
+# The Limits page has its own tests (tests/dashboard/test_limits_page.py).
 
 
 # -- History --------------------------------------------------------------------------------------
