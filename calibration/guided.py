@@ -132,36 +132,48 @@ def propose_limit(
     return ProposedLimit(limit, note, capped, ceiling)
 
 
-class GuidedMeasurement:
-    """A measurement of one profile's threshold at one region with one tip.
+@dataclass(frozen=True, slots=True)
+class MeasurementSettings:
+    """What a measurement is of, and how it is run (as the page, the command and the CLI ask).
 
-    Args:
+    Attributes:
         profile: whose threshold.
         region: body region slug with optional side.
         tip: tip key (None: any tip).
         tip_area_cm2: tip area for kPa and ramp rates (None: the 1 cm² reference disc).
         fraction: share of the PPT proposed as the comfort limit.
         rest_s: rest between trials (≥ 30 s).
-        ceiling_n: the profile's force ceiling; shown, and judged as danger by the bridge.
     """
 
-    def __init__(
-        self,
-        profile: str,
-        region: str,
-        *,
-        tip: str | None = None,
-        tip_area_cm2: float | None = None,
-        fraction: float = 1.0,
-        rest_s: float = REST_S,
-        ceiling_n: float = math.inf,
-    ) -> None:
-        self.profile = profile
-        self.region = region
-        self.tip = tip
-        self.tip_area_cm2 = tip_area_cm2
+    profile: str
+    region: str
+    tip: str | None = None
+    tip_area_cm2: float | None = None
+    fraction: float = 1.0
+    rest_s: float = REST_S
+
+
+class GuidedMeasurement:
+    """A measurement of one profile's threshold at one region with one tip.
+
+    Args:
+        settings: whose, where, which tip, and the protocol's fraction and rest.
+        ceiling_n: the profile's force ceiling; shown, and judged as danger by the bridge.
+
+    Raises:
+        ValueError: a fraction outside (0, 1] or a rest under 30 s.
+    """
+
+    def __init__(self, settings: MeasurementSettings, ceiling_n: float = math.inf) -> None:
+        self.settings = settings
+        self.profile = settings.profile
+        self.region = settings.region
+        self.tip = settings.tip
+        self.tip_area_cm2 = settings.tip_area_cm2
         self.ceiling_n = ceiling_n
-        self.protocol = PptProtocol(tip_area_cm2, fraction=fraction, rest_s=rest_s)
+        self.protocol = PptProtocol(
+            settings.tip_area_cm2, fraction=settings.fraction, rest_s=settings.rest_s
+        )
         self.ppt_id: int | None = None
         self.error: str | None = None
         self._now = 0.0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.device import resolve_calibration
-from calibration.guided import GuidedMeasurement
+from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.ppt import PptProtocol, PptSummary, TrialResult
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType
@@ -28,13 +28,11 @@ _UNJUDGED_LIMIT_N = 1e9
 
 @dataclass(frozen=True, slots=True)
 class MeasureOptions:
-    """What ``limits measure`` was asked."""
+    """Where ``limits measure`` reads the tool, and what it measures."""
 
     source: str
     source_options: SourceOptions
-    fraction: float = 1.0
-    rest_s: float = 30.0
-    tip_area_cm2: float | None = None
+    settings: MeasurementSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +49,6 @@ def measure_ppt(
     options: MeasureOptions,
     say: Callable[[str], None],
     keyboard_mark: Callable[[], bool] | None = None,
-    *,
-    profile: str = "default",
-    region: str = "",
-    tip: str | None = None,
 ) -> MeasureOutcome:
     """Guide the user through the trials; returns the outcome (maybe incomplete).
 
@@ -63,21 +57,11 @@ def measure_ppt(
         options: source and protocol settings.
         say: how to talk to the user (the CLI prints).
         keyboard_mark: polled for a mark from the keyboard (Enter), besides the tool's button.
-        profile: whose threshold (kept with the measurement).
-        region: where (kept with the measurement).
-        tip: which tip (kept with the measurement).
 
     Raises:
         SourceError: the source cannot be opened.
     """
-    measurement = GuidedMeasurement(
-        profile,
-        region,
-        tip=tip,
-        tip_area_cm2=options.tip_area_cm2,
-        fraction=options.fraction,
-        rest_s=options.rest_s,
-    )
+    measurement = GuidedMeasurement(options.settings)
     protocol = measurement.protocol
     pipeline = SignalPipeline(PipelineConfig(limit_n=_UNJUDGED_LIMIT_N))
     next_status = 0.0

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from calibration.device import resolve_calibration
-from calibration.guided import GuidedMeasurement
+from calibration.guided import GuidedMeasurement, MeasurementSettings
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import SourceError, SourceLostError, UsageError
@@ -262,16 +262,7 @@ class Bridge:
 
     # -- guided threshold measurement (the dashboard's Limits page) -------------------------
 
-    def ppt_start(
-        self,
-        profile: str,
-        region: str,
-        *,
-        tip: str | None = None,
-        tip_area_cm2: float | None = None,
-        fraction: float = 1.0,
-        rest_s: float = 30.0,
-    ) -> None:
+    def ppt_start(self, settings: MeasurementSettings) -> None:
         """Start a guided measurement; until it ends, force is judged against the profile ceiling.
 
         Raises:
@@ -280,10 +271,8 @@ class Bridge:
         """
         if self.sessions.recorder is not None:
             raise UsageError("a session is recording: stop it before measuring your threshold")
-        self.limits.start_measurement(
-            profile, region, tip=tip, tip_area_cm2=tip_area_cm2, fraction=fraction, rest_s=rest_s
-        )
-        self._emit(SessionEvent(self._now_s(), "ppt_start", {"region": region}))
+        self.limits.start_measurement(settings)
+        self._emit(SessionEvent(self._now_s(), "ppt_start", {"region": settings.region}))
 
     def ppt_mark(self, t: float | None = None) -> None:
         """ "It starts to hurt" from the screen, at the session time of the sample the user saw."""

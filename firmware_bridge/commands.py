@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from calibration.guided import MeasurementSettings
+from calibration.ppt import REST_S
 from firmware_bridge.errors import SourceError, UsageError
 from firmware_bridge.store import Store
 from firmware_bridge.units import parse_region
@@ -28,16 +30,7 @@ class Commandable(Protocol):
 
     def switch_source(self, source: str) -> None: ...
 
-    def ppt_start(
-        self,
-        profile: str,
-        region: str,
-        *,
-        tip: str | None = None,
-        tip_area_cm2: float | None = None,
-        fraction: float = 1.0,
-        rest_s: float = 30.0,
-    ) -> None: ...
+    def ppt_start(self, settings: MeasurementSettings) -> None: ...
 
     def ppt_mark(self, t: float | None = None) -> None: ...
 
@@ -118,14 +111,15 @@ def _measurement(bridge: Commandable, kind: str, args: dict[str, Any]) -> None:
     """The guided threshold measurement: start, mark, end a trial, cancel."""
     if kind == "ppt_start":
         area = args.get("tip_area_cm2")
-        bridge.ppt_start(
+        settings = MeasurementSettings(
             str(args.get("profile") or bridge.default_profile),
             str(parse_region(str(args["region"]))),
             tip=str(args["tip"]) if args.get("tip") else None,
             tip_area_cm2=float(area) if area else None,
             fraction=float(args.get("fraction") or 1.0),
-            rest_s=float(args.get("rest_s") or 30.0),
+            rest_s=float(args.get("rest_s") or REST_S),
         )
+        bridge.ppt_start(settings)
     elif kind == "ppt_mark":
         t = args.get("t")
         bridge.ppt_mark(float(t) if t is not None else None)

@@ -20,9 +20,10 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from calibration.defaults import ENDANGERMENT_SITES, overload_ceiling_n
-from calibration.guided import GuidedMeasurement
+from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.limits import resolve_limit
 from calibration.precautions import ProfileSafety
 from firmware_bridge.errors import StoreError, UsageError
@@ -103,39 +104,25 @@ class LimitControl:
 
     # -- the guided threshold measurement ---------------------------------------------------
 
-    def start_measurement(
-        self,
-        profile: str,
-        region: str,
-        *,
-        tip: str | None = None,
-        tip_area_cm2: float | None = None,
-        fraction: float = 1.0,
-        rest_s: float = 30.0,
-    ) -> None:
+    def start_measurement(self, settings: MeasurementSettings) -> None:
         """Start a measurement: judged against the profile ceiling until it ends.
+
+        The tool's own tip area is used when the page names no tip.
 
         Raises:
             UsageError: an endangerment site.
             ValueError: a bad fraction or rest.
         """
-        where = parse_region(region)
+        where = parse_region(settings.region)
         if where.slug in ENDANGERMENT_SITES:
-            raise UsageError(f"{region} is an endangerment site: do not measure there")
-        area = tip_area_cm2 or self.live.tip_area_cm2
-        self._ceiling_n = self._safety(profile).ceiling_n(area)
-        self.measurement = GuidedMeasurement(
-            profile,
-            str(where),
-            tip=tip,
-            tip_area_cm2=area,
-            fraction=fraction,
-            rest_s=rest_s,
-            ceiling_n=self._ceiling_n,
-        )
-        self.live.profile, self.live.region = profile, str(where)
+            raise UsageError(f"{where} is an endangerment site: do not measure there")
+        area = settings.tip_area_cm2 or self.live.tip_area_cm2
+        self._ceiling_n = self._safety(settings.profile).ceiling_n(area)
+        settings = replace(settings, region=str(where), tip_area_cm2=area)
+        self.measurement = GuidedMeasurement(settings, self._ceiling_n)
+        self.live.profile, self.live.region = settings.profile, settings.region
         self._apply(self._ceiling_n if math.isfinite(self._ceiling_n) else self.limit_n)
-        log.info("threshold measurement started (%s, %s)", profile, where)
+        log.info("threshold measurement started (%s, %s)", settings.profile, where)
 
     def mark(self, t: float | None) -> None:
         """ "It starts to hurt" at session time ``t`` (the sample the user saw, or the button's).

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from calibration.defaults import ENDANGERMENT_SITES, REGION_DEFAULTS_KGF_CM2, default_limit
-from calibration.guided import propose_limit
+from calibration.guided import MeasurementSettings, propose_limit
 from calibration.measure import MeasureOptions, measure_ppt
 from calibration.precautions import (
     PRECAUTIONS,
@@ -390,22 +390,16 @@ def cmd_measure(args: argparse.Namespace) -> int:
             )
         for line in safety.advice():
             print(f"Before you press: {line}")
-        options = MeasureOptions(
-            source=args.source,
-            source_options=source_options(args),
+        settings = MeasurementSettings(
+            args.profile,
+            str(region),
+            tip=tip_key,
+            tip_area_cm2=area,
             fraction=args.fraction if args.fraction is not None else safety.default_fraction,
             rest_s=args.rest,
-            tip_area_cm2=area,
         )
-        outcome = measure_ppt(
-            store,
-            options,
-            lambda text: print(text, flush=True),
-            _enter_pressed,
-            profile=args.profile,
-            region=str(region),
-            tip=tip_key,
-        )
+        options = MeasureOptions(args.source, source_options(args), settings)
+        outcome = measure_ppt(store, options, lambda text: print(text, flush=True), _enter_pressed)
         summary = outcome.summary
         if not summary.complete or summary.ppt_n is None or summary.proposed_limit_n is None:
             print(

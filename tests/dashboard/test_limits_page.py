@@ -20,7 +20,7 @@ from dashboard_helpers import PAGES
 from streamlit.testing.v1 import AppTest
 
 from calibration.defaults import ENDANGERMENT_SITES
-from calibration.guided import GuidedMeasurement
+from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.precautions import PRECAUTIONS, ProfileSafety
 from dashboard import ppt_guide
 from firmware_bridge.store import Store
@@ -71,9 +71,10 @@ def finished(
 ) -> dict[str, Any]:
     """A measurement run to its end on synthetic ramps (marked at ``forces``) and stored, as the
     bridge does: its live ``ppt`` status."""
-    m = GuidedMeasurement(
-        "default", REGION, tip="disc-1cm2", tip_area_cm2=1.0, fraction=fraction, ceiling_n=ceiling_n
+    settings = MeasurementSettings(
+        "default", REGION, tip="disc-1cm2", tip_area_cm2=1.0, fraction=fraction
     )
+    m = GuidedMeasurement(settings, ceiling_n)
     t0 = 0.0
     for k, force in enumerate(forces):
         rate = (rates or [5.0] * len(forces))[k]
@@ -287,7 +288,7 @@ def test_a_running_measurement_mounts_the_live_panel(
     store: Store, set_live: MakeLive, fresh: None
 ) -> None:
     answered(store)
-    m = GuidedMeasurement("default", REGION, tip="knob", tip_area_cm2=4.6)
+    m = GuidedMeasurement(MeasurementSettings("default", REGION, tip="knob", tip_area_cm2=4.6))
     set_live(profile="default", region=REGION, ppt=m.status())
     at = page().run()
     assert at.session_state["pg_lim_tab"] == "Measure my threshold"
