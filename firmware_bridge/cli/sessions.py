@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
+from review.stats import session_stats
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -21,10 +22,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
     lst = ss.add_parser("list", parents=[common], help="recorded sessions, newest first")
     lst.add_argument("--json", action="store_true")
-    lst.add_argument("--profile")
-    lst.add_argument("--region")
-    lst.add_argument("--from", dest="since", metavar="DATE", help="YYYY-MM-DD")
-    lst.add_argument("--to", dest="until", metavar="DATE", help="YYYY-MM-DD")
+    lst.add_argument("--profile", help="only this profile's sessions")
+    lst.add_argument("--region", help="only this region (upper-trapezius includes both sides)")
+    lst.add_argument(
+        "--from", dest="since", metavar="DATE", help="from this local day on (YYYY-MM-DD)"
+    )
+    lst.add_argument("--to", dest="until", metavar="DATE", help="up to this local day (inclusive)")
     lst.set_defaults(func=cmd_list)
 
     show = ss.add_parser("show", parents=[common], help="one session's summary and events")
@@ -47,24 +50,30 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     rm.set_defaults(func=cmd_delete)
 
 
-def _date(text: str | None, end: bool = False) -> datetime | None:
+def _when(text: str | None) -> tuple[date | None, datetime | None]:
+    """A ``--from``/``--to`` value: a local calendar day (YYYY-MM-DD), or a date and time."""
     if text is None:
-        return None
+        return None, None
     try:
-        day = datetime.fromisoformat(text)
+        if len(text.strip()) == 10:
+            return date.fromisoformat(text.strip()), None
+        return None, datetime.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(f"{text!r} is not a date: write YYYY-MM-DD") from exc
-    return day.replace(hour=23, minute=59, second=59) if end and len(text) == 10 else day
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the session list."""
+    day_from, since = _when(args.since)
+    day_to, until = _when(args.until)
     with Store.open(args.data_dir) as store:
         rows = store.list_sessions(
             profile=args.profile,
             region=args.region,
-            since=_date(args.since),
-            until=_date(args.until, end=True),
+            since=since,
+            until=until,
+            day_from=day_from,
+            day_to=day_to,
         )
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -92,8 +101,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print one session."""
     with Store.open(args.data_dir) as store:
         summary = store.session_summary(args.id)
+        stats = session_stats(store, args.id).as_dict()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary | {"stats": stats}, indent=2))
         return 0
     keys = (
         "id", "started_at", "ended_at", "status", "source", "profile", "region", "device_id",
@@ -106,7 +116,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     for event in summary.get("events", []):
         kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
     print(f"{'events':>18}: " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
+    print(_stats_text(stats))
     return 0
+
+
+def _number(value: Any, fmt: str, unit: str = "") -> str:
+    return "-" if value is None else f"{format(value, fmt)}{unit}"
+
+
+def _stats_text(stats: dict[str, Any]) -> str:
+    zones = ", ".join(f"{k} {v:.1f} s" for k, v in stats["time_in_zone_s"].items() if v > 0)
+    lines = {
+        "time in zones": zones or "-",
+        "peak": _number(stats["peak_n"], ".1f", " N"),
+        "impulse": _number(stats["impulse_ns"], ".0f", " N·s"),
+        "over-limit count": str(stats["over_limit_count"]),
+        "longest hold": _number(stats["longest_hold_s"], ".1f", " s"),
+        "sample rate": _number(stats["sample_rate_hz"], ".1f", " Hz"),
+        "gaps (total)": f"{stats['gaps']} ({stats['gap_total_s']:.1f} s)",
+        "pain before/after": f"{_number(stats['pain_before'], 'g')} / "
+        f"{_number(stats['pain_after'], 'g')}",
+    }
+    return "\n".join(f"{key:>18}: {value}" for key, value in lines.items())
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -5,6 +5,12 @@ The bridge calls :meth:`append_samples`, :meth:`add_events`, :meth:`set_counters
 one short ``BEGIN IMMEDIATE`` transaction, so the write lock is held for milliseconds and a stalled
 bridge never blocks the dashboard's own writes. Buffered rows become visible (to this Store too)
 at the next commit, or at any other call that writes.
+
+Each flush is one small chunk (a 2-hour session at 1 kHz: ~144,000 of them). When a session ends,
+a background thread merges them into big chunks (:mod:`firmware_bridge.store.compact`), so
+whole-session reads touch a few hundred rows. Reads: :meth:`load_samples` / :meth:`load_arrays`
+(one window, in memory), :meth:`iter_samples` / :meth:`iter_arrays` (a batch at a time, constant
+memory; safe while a compaction runs).
 """
 
 from __future__ import annotations
@@ -20,13 +26,20 @@ from typing import Any
 import numpy as np
 
 from firmware_bridge.errors import NotFoundError
-from firmware_bridge.store._base import StoreBase, from_json, to_json, utc_iso
+from firmware_bridge.store._base import (
+    StoreBase,
+    from_json,
+    to_json,
+    utc_iso,
+)
 from firmware_bridge.zones import JudgedSamples, SessionEvent
 
 log = logging.getLogger(__name__)
 
 #: The float64 columns of a chunk, in storage order.
 FLOAT_COLUMNS = ("t_s", "raw", "force_n", "filtered_n")
+#: Every sample column, as :class:`JudgedSamples` names them.
+SAMPLE_COLUMNS = (*FLOAT_COLUMNS, "zone")
 _F64 = np.dtype("<f8")
 # Running totals kept beside the chunks, in the same transaction.
 _STATS_SQL = """
@@ -39,6 +52,7 @@ UPDATE sessions SET
 WHERE id = :id
 """
 _I8 = np.dtype("<i1")
+_MAX_CHUNK_NO = 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -68,17 +82,22 @@ def empty_samples() -> JudgedSamples:
     )
 
 
+def _column(rows: list[sqlite3.Row], name: str) -> np.ndarray:
+    """One column of consecutive chunks as a fresh writable array (one copy, C-speed join)."""
+    dtype = _I8 if name == "zone" else _F64
+    joined = bytearray().join(r[name] for r in rows)
+    return np.frombuffer(joined, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
+
+
+def _columns(rows: list[sqlite3.Row], names: Iterable[str]) -> dict[str, np.ndarray]:
+    """The named columns of consecutive chunk rows, decoded and concatenated."""
+    return {name: _column(rows, name) for name in names}
+
+
 def _decode(rows: list[sqlite3.Row]) -> JudgedSamples:
     if not rows:
         return empty_samples()
-    columns = {
-        name: np.concatenate([np.frombuffer(r[name], dtype=_F64) for r in rows]).astype(
-            np.float64, copy=False
-        )
-        for name in FLOAT_COLUMNS
-    }
-    zone = np.concatenate([np.frombuffer(r["zone"], dtype=_I8) for r in rows]).astype(np.int8)
-    return JudgedSamples(zone=zone, **columns)
+    return JudgedSamples(**_columns(rows, SAMPLE_COLUMNS))
 
 
 def _trim(samples: JudgedSamples, t_from: float | None, t_to: float | None) -> JudgedSamples:
@@ -90,6 +109,22 @@ def _trim(samples: JudgedSamples, t_from: float | None, t_to: float | None) -> J
     if keep.all():
         return samples
     return JudgedSamples(*(getattr(samples, c)[keep] for c in (*FLOAT_COLUMNS, "zone")))
+
+
+def _resume_point(db: sqlite3.Connection, session_id: int, done: int) -> tuple[int, int]:
+    """Where sample number ``done`` is now: (the chunk_no just before its chunk, samples of
+    that chunk to skip). Chunk order is sample order, so counting sizes finds it."""
+    heads = db.execute(
+        "SELECT chunk_no, n FROM sample_chunks WHERE session_id = ? ORDER BY chunk_no",
+        (session_id,),
+    ).fetchall()
+    if not heads:
+        return -1, 0
+    ends = np.cumsum([int(h[1]) for h in heads])
+    k = int(np.searchsorted(ends, done, side="right"))
+    if k >= len(heads):
+        return int(heads[-1][0]), 0  # everything was read
+    return int(heads[k][0]) - 1, done - int(ends[k] - heads[k][1])
 
 
 class SamplesMixin(StoreBase):
@@ -283,6 +318,28 @@ class SamplesMixin(StoreBase):
             raise NotFoundError(f"no session {session_id}")
         return float(row[0] or 0.0)
 
+    def _window_rows(
+        self,
+        db: sqlite3.Connection,
+        session_id: int,
+        names: tuple[str, ...],
+        t_from: float | None,
+        t_to: float | None,
+    ) -> list[sqlite3.Row]:
+        """The chunks (only ``names``, plus t0/t1/n) that may hold samples in the window."""
+        span = self._require_session(db, session_id)
+        sql = f"SELECT t0, t1, n, {', '.join(names)} FROM sample_chunks WHERE session_id = ?"
+        args: list[Any] = [session_id]
+        if t_from is not None:
+            sql += " AND t1 >= ?"
+            args.append(t_from)
+        if t_to is not None:
+            # A chunk starting by t_to ends by t_to + span: that bounds the index range scan
+            # (the margin covers rounding in t1 - t0).
+            sql += " AND t1 <= ? AND t0 <= ?"
+            args += [t_to + span + 1e-9 * (abs(t_to) + span + 1.0), t_to]
+        return db.execute(sql + " ORDER BY chunk_no", args).fetchall()
+
     def load_samples(
         self, session_id: int, t_from: float | None = None, t_to: float | None = None
     ) -> JudgedSamples:
@@ -294,20 +351,56 @@ class SamplesMixin(StoreBase):
             NotFoundError: no such session.
             StoreError: the store cannot be read.
         """
-        sql = "SELECT * FROM sample_chunks WHERE session_id = ?"
-        args: list[Any] = [session_id]
-        if t_from is not None:
-            sql += " AND t1 >= ?"
-            args.append(t_from)
         with self._read("read samples") as db:
-            span = self._require_session(db, session_id)
-            if t_to is not None:
-                # A chunk starting by t_to ends by t_to + span: that bounds the index range scan
-                # (the margin covers rounding in t1 - t0).
-                sql += " AND t1 <= ? AND t0 <= ?"
-                args += [t_to + span + 1e-9 * (abs(t_to) + span + 1.0), t_to]
-            rows = db.execute(sql + " ORDER BY chunk_no", args).fetchall()
+            rows = self._window_rows(db, session_id, SAMPLE_COLUMNS, t_from, t_to)
         return _trim(_decode(rows), t_from, t_to)
+
+    def load_arrays(
+        self,
+        session_id: int,
+        columns: Iterable[str] = ("t_s", "force_n", "filtered_n", "zone"),
+        t_from: float | None = None,
+        t_to: float | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Some sample columns of a session (or of the window t_from ≤ t_s ≤ t_to), in order.
+
+        Cheaper than :meth:`load_samples` when not every column is needed: a column that is not
+        asked for is never read (raw counts are a fifth of a session's bytes).
+
+        Args:
+            session_id: the session.
+            columns: any of ``t_s``, ``raw``, ``force_n``, ``filtered_n`` (float64) and ``zone``
+                (int8).
+            t_from: window start (session seconds), inclusive; None for the first sample.
+            t_to: window end, inclusive; None for the last sample.
+
+        Returns:
+            ``{column: array}`` in the order asked, all of the same length.
+
+        Raises:
+            ValueError: an unknown column.
+            NotFoundError: no such session.
+            StoreError: the store cannot be read.
+        """
+        wanted = tuple(dict.fromkeys(columns))
+        unknown = set(wanted) - set(SAMPLE_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown sample columns: {', '.join(sorted(unknown))}")
+        windowed = t_from is not None or t_to is not None
+        names = (*wanted, "t_s") if windowed and "t_s" not in wanted else wanted
+        with self._read("read samples") as db:
+            rows = self._window_rows(db, session_id, names, t_from, t_to)
+        arrays = _columns(rows, names)
+        if windowed and rows:
+            t = arrays["t_s"]
+            keep = np.ones(len(t), dtype=bool)
+            if t_from is not None:
+                keep &= t >= t_from
+            if t_to is not None:
+                keep &= t <= t_to
+            if not keep.all():
+                arrays = {k: v[keep] for k, v in arrays.items()}
+        return {k: arrays[k] for k in wanted}
 
     def latest_samples(self, session_id: int, seconds: float) -> JudgedSamples:
         """The last ``seconds`` of committed samples, for the live view; reads only the last chunks.
@@ -325,38 +418,155 @@ class SamplesMixin(StoreBase):
             return empty_samples()
         return self.load_samples(session_id, t_from=float(row[0]) - seconds)
 
-    def iter_samples(self, session_id: int, batch_size: int = 65536) -> Iterator[JudgedSamples]:
-        """All committed samples of a session in batches of about ``batch_size`` (for exports).
-
-        Each page of chunks is read in its own short transaction, so a slow consumer never holds
-        the store's lock.
+    def time_range(self, session_id: int) -> tuple[float, float] | None:
+        """The first and last committed sample time of a session (None without samples).
 
         Raises:
             NotFoundError: no such session.
         """
-        with self._read("read samples") as db:
+        with self._read("read the session") as db:
             self._require_session(db, session_id)
-        after = -1
+            row = db.execute(
+                "SELECT t_first, t_last FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+        if row[0] is None or row[1] is None:
+            return None
+        return float(row[0]), float(row[1])
+
+    def iter_samples(self, session_id: int, batch_size: int = 65536) -> Iterator[JudgedSamples]:
+        """All committed samples of a session in batches of about ``batch_size`` (for exports).
+
+        Each page of chunks is read in its own short transaction, so a slow consumer never holds
+        the store's lock; a compaction meanwhile never makes it skip or repeat a sample.
+
+        Raises:
+            NotFoundError: no such session.
+        """
+        for batch in self._iter_chunks(session_id, SAMPLE_COLUMNS, None, None, batch_size):
+            yield JudgedSamples(**batch)
+
+    def iter_arrays(
+        self,
+        session_id: int,
+        columns: Iterable[str] = ("t_s", "force_n", "filtered_n", "zone"),
+        t_from: float | None = None,
+        t_to: float | None = None,
+        batch_size: int = 65536,
+    ) -> Iterator[dict[str, np.ndarray]]:
+        """Some sample columns of a session (or of a window), in order, a batch at a time.
+
+        Constant memory whatever the session's length: what :mod:`review` computes its stats
+        and curves with. Like :meth:`iter_samples`, each page is its own short transaction and
+        a compaction meanwhile never makes it skip or repeat a sample.
+
+        Args:
+            session_id: the session.
+            columns: any of ``t_s``, ``raw``, ``force_n``, ``filtered_n``, ``zone``.
+            t_from: window start (session seconds), inclusive; None for the first sample.
+            t_to: window end, inclusive; None for the last sample.
+            batch_size: about how many samples a batch holds (never empty).
+
+        Yields:
+            ``{column: array}`` for consecutive samples.
+
+        Raises:
+            ValueError: an unknown column.
+            NotFoundError: no such session.
+        """
+        wanted = tuple(dict.fromkeys(columns))
+        unknown = set(wanted) - set(SAMPLE_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown sample columns: {', '.join(sorted(unknown))}")
+        windowed = t_from is not None or t_to is not None
+        names = (*wanted, "t_s") if windowed and "t_s" not in wanted else wanted
+        for batch in self._iter_chunks(session_id, names, t_from, t_to, batch_size):
+            yield {k: batch[k] for k in wanted}
+
+    def _iter_chunks(
+        self,
+        session_id: int,
+        names: tuple[str, ...],
+        t_from: float | None,
+        t_to: float | None,
+        batch_size: int,
+    ) -> Iterator[dict[str, np.ndarray]]:
+        """Decoded columns of consecutive chunks (trimmed to the window), page by page.
+
+        The position is kept as an absolute sample number (``done``): chunk order is sample
+        order and compaction only merges neighbours, so when the last chunk read is found
+        merged, the sample to go on from is found again by counting chunk sizes.
+        """
+        lo = -math.inf if t_from is None else float(t_from)
+        hi = math.inf if t_to is None else float(t_to)
+        windowed = t_from is not None or t_to is not None
+        # Out-of-window chunks come back with NULL columns: counted, never decoded.
+        picked = ", ".join(
+            f"CASE WHEN t1 >= :lo AND t0 <= :hi THEN {c} END AS {c}" if windowed else c
+            for c in names
+        )
+        sql = f"SELECT chunk_no, n, {picked} FROM sample_chunks WHERE session_id = :sid"
+        sql += " AND chunk_no > :after AND chunk_no <= :last ORDER BY chunk_no LIMIT :page"
+        done, after, last = 0, -1, _MAX_CHUNK_NO
+        after_n: int | None = None  # size of chunk `after` when read; None: first page
         page = 64  # chunks per query, adapted so a page holds about one batch
         while True:
+            skip = 0
             with self._read("read samples") as db:
-                rows = db.execute(
-                    "SELECT * FROM sample_chunks WHERE session_id = ? AND chunk_no > ?"
-                    " ORDER BY chunk_no LIMIT ?",
-                    (session_id, after, page),
-                ).fetchall()
+                if after_n is None:
+                    span = self._require_session(db, session_id)
+                    if windowed:
+                        # The chunks that may overlap the window, found with the window index
+                        # (in the first page's transaction: both see the same chunks).
+                        first_no, last_no = db.execute(
+                            "SELECT MIN(chunk_no), MAX(chunk_no) FROM sample_chunks"
+                            " WHERE session_id = ? AND t1 >= ? AND t1 <= ? AND t0 <= ?",
+                            (session_id, lo, hi + span + 1e-9 * (abs(hi) + span + 1.0), hi),
+                        ).fetchone()
+                        if first_no is None:
+                            return
+                        done = db.execute(
+                            "SELECT coalesce(sum(n), 0) FROM sample_chunks WHERE session_id = ?"
+                            " AND chunk_no < ?",
+                            (session_id, first_no),
+                        ).fetchone()[0]
+                        after, last = int(first_no) - 1, int(last_no)
+                else:
+                    row = db.execute(
+                        "SELECT n FROM sample_chunks WHERE session_id = ? AND chunk_no = ?",
+                        (session_id, after),
+                    ).fetchone()
+                    if row is None or int(row[0]) != after_n:  # merged since: find our place
+                        after, skip = _resume_point(db, session_id, done)
+                args = {"sid": session_id, "after": after, "last": last, "page": page}
+                rows = db.execute(sql, args | {"lo": lo, "hi": hi}).fetchall()
             if not rows:
                 return
-            after = int(rows[-1]["chunk_no"])
-            per_chunk = max(1, sum(int(r["n"]) for r in rows) // len(rows))
+            base = done - skip  # the first row's first sample
+            after, after_n = int(rows[-1]["chunk_no"]), int(rows[-1]["n"])
+            done = base + sum(int(r["n"]) for r in rows)
+            per_chunk = max(1, (done - base) // len(rows))
             page = min(4096, max(16, batch_size // per_chunk + 1))
-            start = 0
+            if skip and rows[0][names[0]] is None:
+                skip = 0  # the resumed chunk lies outside the window
+            group: list[sqlite3.Row] = []
             total = 0
             for i, r in enumerate(rows):
-                total += int(r["n"])
-                if total >= batch_size or i == len(rows) - 1:
-                    yield _decode(rows[start : i + 1])
-                    start, total = i + 1, 0
+                if r[names[0]] is not None:
+                    group.append(r)
+                    total += int(r["n"])
+                if group and (total >= batch_size or i == len(rows) - 1):
+                    batch = _columns(group, names)
+                    if skip:
+                        batch = {k: v[skip:] for k, v in batch.items()}
+                        skip = 0
+                    if windowed:
+                        t = batch["t_s"]
+                        keep = (t >= lo) & (t <= hi)
+                        if not keep.all():
+                            batch = {k: v[keep] for k, v in batch.items()}
+                    if len(batch[names[0]]):
+                        yield batch
+                    group, total = [], 0
 
     def events(self, session_id: int) -> list[SessionEvent]:
         """The committed events of a session in time order.

@@ -195,8 +195,36 @@ CREATE TABLE ppt_measurements (
 CREATE INDEX ppt_measurements_history ON ppt_measurements (profile_id, region, tip, id);
 """
 
+_V4 = """
+-- Set when a session's samples were merged into large chunks after it ended (reads of a long
+-- session then touch ~100 rows instead of ~150,000). NULL: not yet; sessions recorded before this
+-- version are compacted in the background the next time a bridge starts.
+ALTER TABLE sessions ADD COLUMN compacted_at TEXT;
+-- The sessions list filtered by profile, newest first.
+CREATE INDEX sessions_profile ON sessions (profile_id, started_at);
+
+-- The symptom journal: at most one entry per profile and local calendar day. Scales are 0-10:
+-- pain and stiffness (morning stiffness) 0 = none, 10 = worst; sleep_quality and
+-- activity_tolerance 0 = worst, 10 = best. NULL = not recorded that day. triggers is a JSON list
+-- of short texts ("long drive").
+CREATE TABLE journal (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id         INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    day                TEXT NOT NULL
+                       CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+    pain               REAL CHECK (pain BETWEEN 0 AND 10),
+    stiffness          REAL CHECK (stiffness BETWEEN 0 AND 10),
+    sleep_quality      REAL CHECK (sleep_quality BETWEEN 0 AND 10),
+    activity_tolerance REAL CHECK (activity_tolerance BETWEEN 0 AND 10),
+    triggers           TEXT NOT NULL DEFAULT '[]',
+    note               TEXT,
+    updated_at         TEXT NOT NULL,
+    UNIQUE (profile_id, day)
+);
+"""
+
 #: Ordered migration scripts; index 0 creates schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

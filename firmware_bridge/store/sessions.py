@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from firmware_bridge.errors import NotFoundError, StoreError, UsageError
@@ -18,11 +18,26 @@ from firmware_bridge.store._base import (
     to_json,
     utc_iso,
 )
+from firmware_bridge.store.compact import CompactionMixin
+from firmware_bridge.store.journal import check_day, local_midnight
 from firmware_bridge.store.samples import SamplesMixin
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("recording", "ended", "recovered")
+#: Longest session note kept (a page of text).
+MAX_NOTE_CHARS = 10_000
+
+
+class _Unset:
+    """The type of :data:`UNSET`."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Leave this field as it is" for :meth:`SessionsMixin.update_session_review` (None clears).
+UNSET = _Unset()
 
 
 def _text(value: object, what: str) -> str | None:
@@ -133,7 +148,7 @@ def _summary(row: sqlite3.Row, gap_events: list[tuple[float, dict[str, Any]]]) -
     }
 
 
-class SessionsMixin(SamplesMixin):
+class SessionsMixin(SamplesMixin, CompactionMixin):
     """Sessions: begin, update, end, recover, list, summarise, delete."""
 
     def begin_session(
@@ -223,6 +238,51 @@ class SessionsMixin(SamplesMixin):
                     (*values.values(), session_id),
                 )
 
+    def update_session_review(
+        self,
+        session_id: int,
+        *,
+        note: str | _Unset | None = UNSET,
+        pain_before: float | _Unset | None = UNSET,
+        pain_after: float | _Unset | None = UNSET,
+    ) -> dict[str, Any]:
+        """Edit what the user says about a session, after the fact (the review page's form).
+
+        Only the arguments given change; None clears one. Works on any session, ended or not.
+
+        Args:
+            session_id: the session.
+            note: free text; blank text clears it. At most :data:`MAX_NOTE_CHARS` characters.
+            pain_before: pain (0–10 NRS) before the session.
+            pain_after: pain (0–10 NRS) after the session.
+
+        Returns:
+            The session's summary after the change (as :meth:`session_summary`, without events).
+
+        Raises:
+            UsageError: a pain rating outside 0–10 or not a number, a note that is not text or
+                too long.
+            NotFoundError: no such session.
+        """
+        fields: dict[str, Any] = {}
+        if not isinstance(note, _Unset):
+            if isinstance(note, str):
+                note = note.strip() or None
+            if note is not None and len(str(note)) > MAX_NOTE_CHARS:
+                raise UsageError(f"a note holds at most {MAX_NOTE_CHARS} characters")
+            fields["note"] = note
+        if not isinstance(pain_before, _Unset):
+            fields["pain_before"] = pain_before
+        if not isinstance(pain_after, _Unset):
+            fields["pain_after"] = pain_after
+        self.update_session(session_id, **fields)
+        with self._read("read the session") as db:
+            row = db.execute(_SELECT + " WHERE s.id = ?", (session_id,)).fetchone()
+            if row is None:  # deleted meanwhile
+                raise NotFoundError(f"no session {session_id}")
+            gaps = self._gap_events(db, [session_id])
+        return _summary(row, gaps[session_id])
+
     def end_session(
         self, session_id: int, *, ended_at: datetime | None = None, reason: str = "stopped"
     ) -> None:
@@ -247,7 +307,14 @@ class SessionsMixin(SamplesMixin):
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"no session {session_id}")
+            # Without samples there is nothing to merge.
+            empty = db.execute(
+                "UPDATE sessions SET compacted_at = ? WHERE id = ? AND n_samples = 0",
+                (utc_iso(), session_id),
+            ).rowcount
         self._forget_session(session_id)
+        if not empty:
+            self._compact_later([session_id])  # in the background: see compact_session
 
     def _recorder_alive(self, row: sqlite3.Row, now: datetime, stale_after_s: float) -> bool:
         """Whether a 'recording' session's recorder may still be running."""
@@ -266,12 +333,24 @@ class SessionsMixin(SamplesMixin):
         'recorder died' and ended_at = started_at + the last committed sample time (or the
         last heartbeat). Every committed sample stays readable.
 
+        Recovered sessions, and any ended session not compacted yet (interrupted, or recorded
+        before compaction existed), are queued for background compaction
+        (:meth:`compact_session`).
+
         Returns:
             The ids of the sessions recovered now.
         """
         now = datetime.now(UTC)
         with self._read("look for interrupted sessions") as db:
             rows = db.execute(_SELECT + " WHERE s.status = 'recording'").fetchall()
+            pending = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT id FROM sessions WHERE compacted_at IS NULL"
+                    " AND status != 'recording' AND n_samples > 0 ORDER BY id"
+                )
+            ]
+        self._compact_later(pending)
         orphans = [r for r in rows if not self._recorder_alive(r, now, stale_after_s)]
         if not orphans:
             return []
@@ -301,6 +380,7 @@ class SessionsMixin(SamplesMixin):
                 recovered.append(int(r["id"]))
         for sid in recovered:
             log.warning("session %d was left open by a recorder that died; recovered", sid)
+        self._compact_later(recovered)
         return recovered
 
     def _gap_events(
@@ -326,19 +406,38 @@ class SessionsMixin(SamplesMixin):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        *,
+        day_from: date | str | None = None,
+        day_to: date | str | None = None,
     ) -> list[dict[str, Any]]:
         """Session summaries (without ``events``), newest first; sample data is not read.
+
+        One query on the sessions table and one on the gap events, both through indexes, so
+        the list stays fast with thousands of sessions.
 
         Args:
             profile: only this profile's sessions.
             region: only this region; ``upper-trapezius`` also matches its sides
-                (``upper-trapezius:left``).
+                (``upper-trapezius:left``), ``upper-trapezius:left`` only that side.
             since: only sessions started at or after this time (naive = local time).
             until: only sessions started before this time.
             limit: at most this many.
+            day_from: only sessions started on or after this calendar day, in the local time
+                zone of this computer (a session started 00:30 local time belongs to that day,
+                whatever its UTC date). A :class:`~datetime.date` or ``YYYY-MM-DD``.
+            day_to: only sessions started on or before this local calendar day (inclusive).
+
+        Raises:
+            UsageError: a day that is not a date.
         """
         sql = _SELECT + " WHERE 1 = 1"
         args: list[Any] = []
+        if day_from is not None:
+            sql += " AND s.started_at >= ?"
+            args.append(utc_iso(local_midnight(check_day(day_from, "first day"))))
+        if day_to is not None:
+            sql += " AND s.started_at < ?"
+            args.append(utc_iso(local_midnight(check_day(day_to, "last day") + timedelta(1))))
         if profile is not None:
             sql += " AND p.name = ?"
             args.append(profile)
