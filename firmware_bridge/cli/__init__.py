@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from firmware_bridge import __version__
-from firmware_bridge.cli import demo, devices, limits, record, serve, sessions
+from firmware_bridge.cli import demo, devices, limits, record, report, serve, sessions
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
 
 EXIT_ERROR = 1
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_parser(sub, common)
     limits.add_parser(sub, common)
     devices.add_parser(sub, common)
+    report.add_parser(sub, common)
     return parser
 
 
