@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -35,10 +36,15 @@ log = logging.getLogger(__name__)
 PNG_DPI = 150
 
 
+#: matplotlib's settings are global to the process: one rendering at a time (the dashboard serves
+#: several browser sessions from threads of one process).
+_RENDERING = threading.Lock()
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     """matplotlib settings for the report's pages, for the time of one rendering only."""
-    with mpl.rc_context(
+    with _RENDERING, mpl.rc_context(
         {
             "font.family": FONT,
             "text.parse_math": False,  # user notes may hold "$"
