@@ -38,19 +38,22 @@ PNG_DPI = 150
 
 #: matplotlib's settings are global to the process: one rendering at a time (the dashboard serves
 #: several browser sessions from threads of one process).
-_RENDERING = threading.Lock()
+_RENDERING = threading.RLock()  # re-entered: a PDF renders its figures inside
 
 
 @contextmanager
 def _style() -> Iterator[None]:
     """matplotlib settings for the report's pages, for the time of one rendering only."""
-    with _RENDERING, mpl.rc_context(
-        {
-            "font.family": FONT,
-            "text.parse_math": False,  # user notes may hold "$"
-            "pdf.fonttype": 42,  # TrueType: the PDF's text can be searched and copied
-            "hatch.linewidth": 0.5,
-        }
+    with (
+        _RENDERING,
+        mpl.rc_context(
+            {
+                "font.family": FONT,
+                "text.parse_math": False,  # user notes may hold "$"
+                "pdf.fonttype": 42,  # TrueType: the PDF's text can be searched and copied
+                "hatch.linewidth": 0.5,
+            }
+        ),
     ):
         yield
 
