@@ -48,6 +48,8 @@ def _load_json(path: Path, name: str) -> dict[str, Any]:
         raise UsageError(f"{name} is not a UTF-8 text file") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{name} line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:  # a hostile or broken file nested thousands of levels deep
+        raise UsageError(f"{name} is not a session export (nested too deep)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UsageError(f'{name} is not a PressureGuard session export (no "format": "{FORMAT}")')
     version = doc.get("version")

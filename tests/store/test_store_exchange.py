@@ -246,3 +246,10 @@ def test_missing_file_and_minimal_csv(store: Store, tmp_path: Path) -> None:
     assert loaded.t_s.tolist() == [0.0, 0.5] and loaded.force_n[0] == 1.5
     assert np.isnan(loaded.force_n[1]) and np.isnan(loaded.raw).all()
     assert loaded.zone.tolist() == [int(Zone.UNCALIBRATED)] * 2
+
+
+def test_json_nested_too_deep_is_refused_in_words(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UsageError, match="nested too deep"):
+        import_file(store, path)
+    assert store.list_sessions() == []
