@@ -8,10 +8,15 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import dashboard, limit_change, machine, pipeline
+from benchmarks import dashboard, limit_change, machine, pipeline, review
 from benchmarks.harness import write_section
 
-BENCHMARKS = {"pipeline": pipeline, "dashboard": dashboard, "limit_change": limit_change}
+BENCHMARKS = {
+    "pipeline": pipeline,
+    "dashboard": dashboard,
+    "limit_change": limit_change,
+    "review": review,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -19,6 +19,7 @@ pages = [
     st.Page(VIEWS / "live.py", title="Live", icon=":material/monitor_heart:", default=True),
     st.Page(VIEWS / "limits.py", title="Limits", icon=":material/tune:"),
     st.Page(VIEWS / "history.py", title="History", icon=":material/history:"),
+    st.Page(VIEWS / "journal.py", title="Journal", icon=":material/edit_note:"),
     st.Page(VIEWS / "calibrate.py", title="Calibrate", icon=":material/scale:"),
     st.Page(VIEWS / "device.py", title="Device", icon=":material/usb:"),
 ]

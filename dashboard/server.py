@@ -10,7 +10,8 @@ new) and serves it with uvicorn::
 Routes besides the app:
 
 - ``GET /api/live``: server-sent events, one message every 50 ms (:mod:`dashboard.feed`);
-- ``GET /api/state``: the current display state as JSON.
+- ``GET /api/state``: the current display state as JSON;
+- ``GET /api/curve``: one session's curve for the review chart (:mod:`dashboard.curve_api`).
 
 The data directory is ``PRESSUREGUARD_HOME`` (the launcher sets it), else the platform's user
 data directory.
@@ -30,11 +31,16 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
+from dashboard.curve_api import curve_json  # noqa: E402
 from dashboard.feed import live_sse, state_json  # noqa: E402
 
 APP_SCRIPT = Path(__file__).resolve().with_name("app.py")
 
 app = st.App(
     str(APP_SCRIPT),
-    routes=[Route("/api/live", live_sse), Route("/api/state", state_json)],
+    routes=[
+        Route("/api/live", live_sse),
+        Route("/api/state", state_json),
+        Route("/api/curve", curve_json),
+    ],
 )

@@ -167,43 +167,21 @@ def _session(store: Store, **fields: Any) -> int:
     return sid
 
 
-def test_history_lists_sessions(store: Store) -> None:
-    first = _session(store, pain_before=6, pain_after=3, note="good")
-    second = _session(store, profile="bo")
-    at = page("history").run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert list(table["Session"]) == [second, first]  # newest first
-    row = table[table["Session"] == first].iloc[0]
-    assert row["Body region"] == "Calf (left)"
-    assert row["Duration"] == "1:35"
-    assert row["Peak (N)"] == "22.0"
-    assert row["Limit (N)"] == "20.0"
-    assert row["Time over limit (s)"] == 12.2 or row["Time over limit (s)"] == 12.3
-    assert (row["Pain before"], row["Pain after"]) == ("6", "3")
-    assert row["Status"] == "ended"
-    assert at.selectbox(key="pg_history_session").value == second
-    chart = [e for e in at.main if e.type == "arrow_vega_lite_chart" or "chart" in e.type]
-    assert chart, "the session's curve is drawn"
-    at.selectbox(key="pg_history_profile").select("default").run()
-    assert list(at.dataframe[0].value["Session"]) == [first]
-    assert any("good" in str(t.value) for t in at.text)
-
-
-def test_history_tells_open_sessions_apart(store: Store, set_live: MakeLive, fresh: None) -> None:
-    orphan = store.begin_session(source="sim://", profile="default", region=None, limit_n=None)
-    current = store.begin_session(source="sim://", profile="default", region=None, limit_n=None)
-    set_live(current)
-    at = page("history").run()
-    table = at.dataframe[0].value.set_index("Session")
-    assert table.loc[current, "Status"] == "recording now"
-    assert table.loc[orphan, "Status"].startswith("not closed")
-    assert table.loc[orphan, "Peak (N)"] == "—"
+# The History page's list, session, compare and trends views have their own tests
+# (tests/dashboard/test_history_page.py); the Journal page too (test_journal_page.py).
 
 
 def test_history_empty(store: Store) -> None:
     at = page("history").run()
+    assert not at.exception
     assert "No sessions yet" in texts(at)
+
+
+def test_history_lists_a_session(store: Store) -> None:
+    sid = _session(store, pain_before=6, pain_after=3)
+    at = page("history").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["Session"]) == [sid]
 
 
 # -- Calibrate ------------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""The session chart: one recorded session's curve, zoomable from the whole session to a second.
+
+A components-v2 canvas that fetches ``/api/curve`` (:mod:`dashboard.curve_api`) itself: the whole
+session first, then, after every zoom or move, the visible window at about two points per pixel
+of the chart's width (min/max per bucket, so every peak survives; every sample once the window
+holds few enough). Requests are debounced and the one still pending is aborted; zooming never
+reruns Streamlit. Drawn: the filtered force (over = amber, danger = red), the unfiltered force
+lighter behind it, the stepped comfort limit with its zone bands, gaps as breaks over a hatched
+band, and event markers (over-limit entries, ramp warnings, hold prompts, button presses, gaps)
+with a hover tooltip. A compare session is overlaid in blue, aligned at its own start.
+
+Zoom with the mouse wheel, a pinch, Shift + drag over a stretch, or the + / − buttons (keys
++ − ← → 0 on the focused chart); drag to move; double-click or "Whole session" to reset.
+
+Elements carry ``data-testid`` attributes: ``pg-chart`` (the canvas), ``pg-chart-window`` (the
+visible window, e.g. ``0:00:00–2:00:00``), ``pg-chart-points`` (points drawn; ``data-samples``:
+samples in the fetched window, ``data-decimated``), ``pg-chart-status`` (``loading``, ``ready``,
+``no samples`` or an error), ``pg-chart-reset``, ``pg-chart-zoom-in``, ``pg-chart-zoom-out``,
+``pg-chart-earlier``, ``pg-chart-later``, ``pg-chart-tip`` (the tooltip). The root
+(``pg-session-chart``) gets ``data-ready-at`` (``performance.now()`` of the first whole-session
+paint, also ``window.__pgChartReady``) and ``data-painted-at`` (the latest paint of fetched data).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_HERE = Path(__file__).resolve().parent
+#: One ES module in two files: the live chart's helpers (bands, nice steps), then the chart.
+_JS_FILES = ("live_chart.js", "session_chart.js")
+_ASSETS = {
+    "html": (_HERE / "session_chart.html").read_text("utf-8"),
+    "css": (_HERE / "session_chart.css").read_text("utf-8"),
+    "js": "\n".join((_HERE / name).read_text("utf-8") for name in _JS_FILES),
+}
+
+#: The component's registered name (also its element type in the page).
+NAME = "pressureguard_session_chart"
+
+_component = st.components.v2.component(
+    NAME,
+    html=_ASSETS["html"],
+    css=_ASSETS["css"],
+    js=_ASSETS["js"],
+    # In the page's own DOM (like the live view): every CSS rule is scoped under .pg-sc classes.
+    isolate_styles=False,
+)
+
+
+def session_chart(
+    session_id: int,
+    *,
+    compare_id: int | None = None,
+    height: int = 380,
+    key: str,
+    url: str = "/api/curve",
+) -> Any:
+    """Mount the session chart.
+
+    Args:
+        session_id: the session to show.
+        compare_id: another session overlaid, aligned at its own start; None for none.
+        height: the canvas's height in CSS pixels.
+        key: the element key; keep it stable so reruns keep the zoom.
+        url: the curve route (same origin as the app).
+
+    Returns:
+        Streamlit's component result (the chart sends nothing back).
+    """
+    data = {
+        "session": int(session_id),
+        "compare": None if compare_id is None else int(compare_id),
+        "height": int(height),
+        "url": url,
+    }
+    return _component(key=key, data=data, height="content")
