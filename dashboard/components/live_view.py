@@ -15,33 +15,15 @@ hidden ``pg-updates`` (messages received) and ``pg-last-sample-t`` (newest sampl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import streamlit as st
-
-_HERE = Path(__file__).resolve().parent
-#: The JavaScript is one ES module cut into three files (sound, chart, view) and joined here;
-#: the view's default export comes last.
-_JS_FILES = ("live_sound.js", "live_chart.js", "live_view.js")
-_ASSETS = {
-    "html": (_HERE / "live_view.html").read_text("utf-8"),
-    "css": (_HERE / "live_view.css").read_text("utf-8"),
-    "js": "\n".join((_HERE / name).read_text("utf-8") for name in _JS_FILES),
-}
+from dashboard.components.assets import register
 
 #: The component's registered name (also its element type in the page).
 NAME = "pressureguard_live_view"
-
-_component = st.components.v2.component(
-    NAME,
-    html=_ASSETS["html"],
-    css=_ASSETS["css"],
-    js=_ASSETS["js"],
-    # In the page's own DOM, not a shadow root: tests and tools find the elements with a plain
-    # document.querySelector. Every CSS rule is scoped under .pg-* classes instead.
-    isolate_styles=False,
-)
+#: The JavaScript is one ES module cut into three files (sound, chart, view) and joined here;
+#: the view's default export comes last.
+_component = register(NAME, "live_view", ("live_sound.js", "live_chart.js", "live_view.js"))
 
 
 def live_view(

@@ -22,33 +22,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-log = logging.getLogger(__name__)
+from dashboard.components.assets import register
 
-_HERE = Path(__file__).resolve().parent
-#: One ES module: the live view's sound and chart helpers, then the panel (default export last).
-_JS_FILES = ("live_sound.js", "live_chart.js", "ppt_panel.js")
-_ASSETS = {
-    "html": (_HERE / "ppt_panel.html").read_text("utf-8"),
-    "css": (_HERE / "ppt_panel.css").read_text("utf-8"),
-    "js": "\n".join((_HERE / name).read_text("utf-8") for name in _JS_FILES),
-}
+log = logging.getLogger(__name__)
 
 #: The component's registered name (also its element type in the page).
 NAME = "pressureguard_ppt_panel"
 EVENTS = ("mark", "action", "phase")
-
-_component = st.components.v2.component(
-    NAME,
-    html=_ASSETS["html"],
-    css=_ASSETS["css"],
-    js=_ASSETS["js"],
-    isolate_styles=False,  # plain DOM, like the live view: every rule is scoped under .ppt-*
-)
+#: One ES module: the live view's sound and chart helpers, then the panel (default export last).
+_component = register(NAME, "ppt_panel", ("live_sound.js", "live_chart.js", "ppt_panel.js"))
 
 Handler = Callable[[Any], None]
 

@@ -23,31 +23,14 @@ paint, also ``window.__pgChartReady``) and ``data-painted-at`` (the latest paint
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import streamlit as st
-
-_HERE = Path(__file__).resolve().parent
-#: One ES module in two files: the live chart's helpers (bands, nice steps), then the chart.
-_JS_FILES = ("live_chart.js", "session_chart.js")
-_ASSETS = {
-    "html": (_HERE / "session_chart.html").read_text("utf-8"),
-    "css": (_HERE / "session_chart.css").read_text("utf-8"),
-    "js": "\n".join((_HERE / name).read_text("utf-8") for name in _JS_FILES),
-}
+from dashboard.components.assets import register
 
 #: The component's registered name (also its element type in the page).
 NAME = "pressureguard_session_chart"
-
-_component = st.components.v2.component(
-    NAME,
-    html=_ASSETS["html"],
-    css=_ASSETS["css"],
-    js=_ASSETS["js"],
-    # In the page's own DOM (like the live view): every CSS rule is scoped under .pg-sc classes.
-    isolate_styles=False,
-)
+#: One ES module in two files: the live chart's helpers (bands, nice steps), then the chart.
+_component = register(NAME, "session_chart", ("live_chart.js", "session_chart.js"))
 
 
 def session_chart(
