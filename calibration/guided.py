@@ -85,7 +85,7 @@ class ProposedLimit:
     """The comfort limit a measurement proposes, as the user is asked to confirm it.
 
     Attributes:
-        limit_n: fraction × PPT, capped at the profile's ceiling.
+        limit_n: fraction × PPT to 0.01 N, capped at the profile's ceiling.
         note: what is stored with the limit (the PPT, its trials, the fraction, any cap).
         capped: whether the ceiling lowered it.
         ceiling_n: the profile's ceiling on this tip.
@@ -123,11 +123,12 @@ def propose_limit(
     note = f"PPT {summary.ppt_n:.2f} N, mean of {summary.n} trials ({trials} N)"
     if share != 1.0:
         note += f"; limit {share:.0%} of it"
-    limit = share * summary.ppt_n
+    # Rounded once to 0.01 N here, so what the user confirms is exactly what is stored.
+    limit = round(share * summary.ppt_n, 2)
     ceiling = safety.ceiling_n(tip_area_cm2)
     capped = limit > ceiling
     if capped:
-        limit = ceiling
+        limit = math.floor(ceiling * 100) / 100  # never above the ceiling
         note += f"; capped at {safety.ceiling_words}"
     return ProposedLimit(limit, note, capped, ceiling)
 

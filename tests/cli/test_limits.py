@@ -226,7 +226,7 @@ def test_a_measurement_is_kept_with_every_trial_and_linked_to_its_limit(tmp_path
     assert ppt["n"] == 3 and ppt["attempts"] == 4 and len(ppt["trials"]) == 4
     assert [t["accepted"] for t in ppt["trials"]] == [True, False, True, True]
     assert ppt["limit_id"] == limit["id"] and limit["tip"] == "disc-1cm2"
-    assert limit["limit_n"] == pytest.approx(ppt["ppt_n"])  # fraction 1 in a normal profile
+    assert limit["limit_n"] == pytest.approx(ppt["ppt_n"], abs=0.005)  # normal profile: 100 %
     (progress,) = shown["progress"]
     assert progress["verdict"] == "baseline" and progress["n"] == 1
     assert progress["words"].startswith("1 of 3 baseline measurements")
@@ -241,7 +241,7 @@ def test_sensitive_mode_proposes_80_percent_and_a_precaution_caps_the_limit(
     (ppt,) = show_json(tmp_path)["ppt"]
     (limit,) = show_json(tmp_path)["limits"]
     assert ppt["fraction"] == 0.8
-    assert limit["limit_n"] == pytest.approx(0.8 * ppt["ppt_n"])
+    assert limit["limit_n"] == pytest.approx(0.8 * ppt["ppt_n"], abs=0.005)
 
     # out of sensitive mode the limit would be the whole ~11 N: above the bleeding ceiling (9.8 N)
     run_cli(tmp_path, "limits", "profile", "default", "--no-sensitive", "--precaution", "bleeding")
@@ -250,7 +250,7 @@ def test_sensitive_mode_proposes_80_percent_and_a_precaution_caps_the_limit(
     assert "capped at your 1 kgf/cm² ceiling (precautions)" in out
     assert "2 of 3 baseline measurements" in out
     current = show_json(tmp_path)["limits"][0]
-    assert current["limit_n"] == pytest.approx(9.80665)
+    assert current["limit_n"] == pytest.approx(9.80665, abs=0.01)
     assert "capped" in current["note"]
 
 

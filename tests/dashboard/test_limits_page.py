@@ -352,7 +352,7 @@ def test_the_proposal_is_capped_at_the_profile_ceiling(
     assert "so the proposed comfort limit is the ceiling: **14.7 N**" in texts(at)
     at.button(key="pg_lim_confirm").click().run()
     limit = store.current_limit("default", REGION, "disc-1cm2")
-    assert limit is not None and limit["limit_n"] == pytest.approx(14.71, abs=0.01)
+    assert limit is not None and limit["limit_n"] == pytest.approx(14.71, abs=0.02)
     assert "capped at" in limit["note"]
     assert [c["kind"] for c in commands(store)] == ["ppt_cancel"]  # the bridge serves forearm
 
