@@ -469,7 +469,7 @@ class Bridge:
     # -- what we tell the tool --------------------------------------------------------------
 
     def _react(self, event: SessionEvent) -> None:
-        if event.kind == "tare":
+        if event.kind in ("tare", "drift"):
             self.sessions.device_fields(tare_n=self.pipeline.tare_n)
             self._send_local_limit()
         elif event.kind == "zone":
@@ -483,7 +483,7 @@ class Bridge:
         """The tool buzzes by itself at the limit being judged (the ceiling while measuring)."""
         self.feedback.local_limit(
             self._source, self.pipeline.calibration, self.pipeline.config.limit_n,
-            self.pipeline.tare_n,
+            self.pipeline.zero_n,  # the tare plus the tracked drift: the counts the tool sees
         )  # fmt: skip
 
     # -- signal loss, reconnection, another source -------------------------------------------

@@ -42,7 +42,8 @@ class SessionEvent:
 
     Kinds: ``zone`` (detail: from, to), ``ramp`` (slow down), ``hold`` (release prompt), ``button``,
     ``no_signal`` / ``signal``, ``gap`` (source lost; detail: start_s, end_s), ``saturated``,
-    ``adc_fault``, ``tare``, ``calibration``, ``device``, ``limit``, ``clock_reset``, ``fault``.
+    ``adc_fault``, ``tare``, ``drift`` (the tracked zero moved; detail: shift_n, zero_n, reason),
+    ``calibration``, ``device``, ``limit``, ``clock_reset``, ``fault``, ``ppt_start``.
     """
 
     t_s: float

@@ -1,4 +1,4 @@
-"""The signal pipeline: calibrate → tare → reject spikes → smooth → judge, block by block.
+"""The signal pipeline: calibrate → tare → track zero → reject spikes → smooth → judge, by block.
 
 Pure and synchronous: the bridge hands it samples in session time and records what comes out.
 All state (filters, tare, zones, hold and ramp timers) carries across blocks, so the result does
@@ -14,11 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.device import DeviceCalibration
+from firmware_bridge.pipeline.drift import ZeroTracker, ZeroTrackingConfig
 from firmware_bridge.pipeline.filters import MovingAverage, SpikeRejector, window_samples
 from firmware_bridge.pipeline.judge import HoldMonitor, RampMonitor, ZoneJudge
 from firmware_bridge.pipeline.tare import AutoTare
 from firmware_bridge.protocol.frames import ADC24_MAX, ADC24_MIN
-from firmware_bridge.zones import JudgedSamples, SessionEvent, Zone
+from firmware_bridge.zones import HYSTERESIS, JudgedSamples, SessionEvent, Zone
 
 log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
@@ -30,7 +31,12 @@ MAX_DT_PERIODS = 5
 
 @dataclass(slots=True)
 class PipelineConfig:
-    """Tunable parameters; defaults are the shipped ones from DESIGN.md and clinical.md."""
+    """Tunable parameters; defaults are the shipped ones from DESIGN.md and clinical.md.
+
+    ``zero_tracking`` follows the slow drift of the unloaded tool's zero (calibrated raw counts
+    only, never while loaded or holding); ``zero`` holds its bounds and the ``drift`` warning
+    threshold (see :class:`~firmware_bridge.pipeline.drift.ZeroTrackingConfig`).
+    """
 
     limit_n: float
     ceiling_n: float = float("inf")
@@ -41,6 +47,8 @@ class PipelineConfig:
     hold_limit_s: float = 60.0
     hold_over_limit_s: float = 30.0
     auto_tare: bool = True
+    zero_tracking: bool = True
+    zero: ZeroTrackingConfig = field(default_factory=ZeroTrackingConfig)
 
 
 @dataclass(slots=True)
@@ -69,6 +77,8 @@ class SignalPipeline:
         self.calibration = calibration
         self.tare_n = 0.0
         self._tare = AutoTare() if config.auto_tare else None
+        self.zero = ZeroTracker(config.zero) if config.zero_tracking else None
+        self._set_unloaded_bound()
         self._held: list[tuple[FloatArray, FloatArray, FloatArray]] = []
         self._spikes = SpikeRejector()
         self._smooth: MovingAverage | None = None
@@ -86,7 +96,9 @@ class SignalPipeline:
     # -- configuration that changes during a session ------------------------------------------
 
     def set_calibration(self, calibration: DeviceCalibration | None) -> None:
-        """Use a new calibration from the next sample on."""
+        """Use a new calibration from the next sample on (a changed one restarts zero tracking)."""
+        if self.zero is not None and calibration != self.calibration:
+            self.zero.restart()
         self.calibration = calibration
 
     def set_limit(self, limit_n: float) -> None:
@@ -94,6 +106,19 @@ class SignalPipeline:
         self.config.limit_n = limit_n
         self.judge.set_limit(limit_n)
         self.hold.limit_n = limit_n
+        self._set_unloaded_bound()
+
+    @property
+    def zero_n(self) -> float:
+        """The zero subtracted from calibrated force: the tare plus the tracked drift (N)."""
+        return self.tare_n + (self.zero.offset_n if self.zero is not None else 0.0)
+
+    def _set_unloaded_bound(self) -> None:
+        # with a tiny limit a hold can start below the tracker's "unloaded" bound: stay well under
+        # the level at which a hold ends, so the zero never moves during one
+        if self.zero is not None:
+            hold_off_n = (self.config.hold_fraction - HYSTERESIS) * self.config.limit_n
+            self.zero.unloaded_n = min(self.config.zero.unloaded_n, 0.5 * hold_off_n)
 
     def new_session(self) -> None:
         """A session starts: fresh totals, hold and ramp timers, and a new chance to auto-tare.
@@ -105,6 +130,8 @@ class SignalPipeline:
         self.ramp.reset()
         if self.config.auto_tare:
             self._tare = AutoTare()
+        elif self.zero is not None:
+            self.zero.new_session(rezeroed=False)
 
     def signal_lost(self, t: float) -> list[SessionEvent]:
         """No valid sample for too long (or the source is gone): NO_SIGNAL, filters restart."""
@@ -113,6 +140,8 @@ class SignalPipeline:
             self._smooth.reset()
         self.ramp.reset()
         self.hold.reset()
+        if self.zero is not None:
+            self.zero.restart()
         self._last_t = None
         event = self.judge.mark_no_signal(t)
         return [event] if event else []
@@ -150,7 +179,10 @@ class SignalPipeline:
                     self._held.append((t, raw, force))
                     return None, events
                 self._tare = None
-                self.tare_n = decision.offset_n
+                if decision.accepted:  # a refused tare keeps the zero from before
+                    self.tare_n = decision.offset_n
+                if self.zero is not None:
+                    self.zero.new_session(rezeroed=decision.accepted)
                 events.append(
                     SessionEvent(
                         float(t[-1]),
@@ -169,6 +201,9 @@ class SignalPipeline:
                     )
                     self._held = []
             force = force - self.tare_n
+            if self.zero is not None and self.calibration is not None:
+                force, drift_events = self.zero.apply(t, force)
+                events += drift_events
         else:
             force = np.asarray(force_n, dtype=np.float64)
             self._tare = None
