@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 CalibrationSource = Literal["stored", "factory"]
+
+#: A stored calibration older than this is pointed out (a load cell creeps and ages; a check
+#: with a known weight takes a minute). The setting ``calibration_max_age_days`` overrides it.
+MAX_AGE_DAYS = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,28 @@ class DeviceCalibration:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, embedded in every recorded session."""
         return asdict(self)
+
+    def age_days(self, now: datetime | None = None) -> float | None:
+        """Days since the calibration was made (None when not known, e.g. factory values)."""
+        if not self.created_at:
+            return None
+        try:
+            made = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            return None
+        if made.tzinfo is None:
+            made = made.replace(tzinfo=UTC)
+        return ((now or datetime.now(UTC)) - made).total_seconds() / 86400.0
+
+    def age_warning(self, max_age_days: float = MAX_AGE_DAYS) -> str | None:
+        """Plain words when the calibration is older than ``max_age_days``, else None."""
+        age = self.age_days()
+        if age is None or age <= max_age_days:
+            return None
+        return (
+            f"the calibration is {age:.0f} days old: check it with a known weight "
+            "(pressureguard calibrate, or the Calibrate page)"
+        )
 
 
 def resolve_calibration(

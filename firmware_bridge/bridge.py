@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from calibration.device import resolve_calibration
+from calibration.device import MAX_AGE_DAYS, resolve_calibration
 from calibration.guided import GuidedMeasurement, MeasurementSettings
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
@@ -452,9 +452,20 @@ class Bridge:
         self.live.calibrated = calibration is not None
         self.live.calibration_source = calibration.source if calibration else None
         detail = calibration.as_dict() if calibration else {"status": "uncalibrated"}
+        max_age = float(self.store.get_setting("calibration_max_age_days", MAX_AGE_DAYS))
+        warning = calibration.age_warning(max_age) if calibration else None
+        self.live.calibration_warning = warning
+        if warning:
+            detail["warning"] = warning
+            log.warning("%s: %s", device_id, warning)
         self._emit(SessionEvent(self._now_s(), "calibration", detail))
         self.sessions.device_fields(calibration=detail)
         self._send_local_limit()
+
+    def reload_calibration(self) -> None:
+        """A calibration was saved (the Calibrate page): use it from the next sample."""
+        self._calibrated_for = None
+        self._calibrate(self._info)
 
     def _on_status(self, status: DeviceStatus) -> None:
         t = self.timebase.peek(status.t)

@@ -40,6 +40,8 @@ class Commandable(Protocol):
 
     def haptic_test(self) -> None: ...
 
+    def reload_calibration(self) -> None: ...
+
     def stop(self) -> None: ...
 
     @property
@@ -98,6 +100,8 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
         bridge.switch_source(str(args["source"]))
     elif kind.startswith("ppt_"):
         _measurement(bridge, kind, args)
+    elif kind == "calibration_reload":
+        bridge.reload_calibration()
     elif kind == "haptic_test":
         bridge.haptic_test()
     elif kind in ("stop", "shutdown"):

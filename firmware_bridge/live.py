@@ -35,6 +35,7 @@ class LiveState:
     tip_area_cm2: float | None = None
     calibrated: bool = False
     calibration_source: str | None = None  # "stored" or "factory"
+    calibration_warning: str | None = None  # e.g. older than the set age
     device_id: str | None = None
     firmware: str | None = None
     battery_mv: int | None = None
