@@ -283,6 +283,7 @@ class LiveView {
     if (s.bad_frames) parts.push(`${s.bad_frames} bad frames`);
     if (s.battery_mv) parts.push(`battery ${(s.battery_mv / 1000).toFixed(2)} V`);
     if (s.device_id) parts.push(`tool ${s.device_id}`);
+    if (s.calibration_warning && !s.stale) parts.push(s.calibration_warning);
     if (s.message && !s.stale && s.zone !== "no_signal") parts.push(s.message);
     return parts.join(" · ");
   }
