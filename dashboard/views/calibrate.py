@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import resources
+from dashboard import calibrate_wizard, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
 
@@ -84,13 +84,22 @@ calibrated = bool(state and state.get("connected") and state.get("calibrated"))
 (st.info if calibrated else st.warning)(connected_tool_text(state, stored))
 st.caption("As of when this page was opened; the Live page shows the tool's state continuously.")
 
+calibrate_wizard.show(store, state)
+
 st.subheader("Stored calibrations")
 if rows:
     st.dataframe(calibrations_table(rows), hide_index=True, width="stretch")
+    try:
+        history = [h for r in rows for h in store.calibration_history(r["device_id"])]
+    except PressureGuardError as exc:
+        history = []
+        st.warning(f"Cannot read the calibration history: {exc}")
+    if len(history) > len(rows):
+        with st.expander("History: every calibration of each tool, newest first"):
+            st.dataframe(calibrations_table(history), hide_index=True, width="stretch")
 else:
     st.info("No device calibrations are stored yet.")
 st.caption(
     "Force = (raw counts − offset) ÷ counts per N. Every session keeps its raw counts, so a "
-    "session can be recalculated after a new calibration. The guided calibration (tare, then a "
-    "known weight) comes in the next version."
+    "session can be recalculated after a new calibration."
 )
