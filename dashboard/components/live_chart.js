@@ -5,6 +5,21 @@
 
 const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
 
+/** Size a canvas's backing store to its CSS size at the screen's pixel ratio and clear it.
+ * Returns the 2-D context (in CSS pixels) with the width and height, or null when hidden. */
+function prepareCanvas(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  if (width === 0 || height === 0) return null;
+  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
+  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+  return { g, width, height };
+}
+
 /** Draw the curve.
  * @param {HTMLCanvasElement} canvas
  * @param {{t: number[], f: (number|null)[], start: number, now: number, windowS: number,
@@ -12,15 +27,9 @@ const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
  *   session time at the right edge.
  */
 function drawChart(canvas, curve) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (width === 0 || height === 0) return;
-  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
-  const g = canvas.getContext("2d");
-  g.setTransform(ratio, 0, 0, ratio, 0, 0);
-  g.clearRect(0, 0, width, height);
+  const prepared = prepareCanvas(canvas);
+  if (!prepared) return;
+  const { g, width, height } = prepared;
 
   const { t: ts, f: fs, start, limit, windowS } = curve;
   const n = ts.length;

@@ -367,15 +367,9 @@ class PptPanel {
 /** The trial's force since it left zero against the steady rise to aim for: the accepted band
  * of rates (shaded), the target rate (dashed), and a dot where the target is now. */
 function drawRamp(canvas, c) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (width === 0 || height === 0) return;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const g = canvas.getContext("2d");
-  g.setTransform(ratio, 0, 0, ratio, 0, 0);
-  g.clearRect(0, 0, width, height);
+  const prepared = prepareCanvas(canvas);
+  if (!prepared) return;
+  const { g, width, height } = prepared;
   const onset = c.onset;
   const until = onset === null || c.end === null ? 0 : Math.max(0, c.end - onset);
   const span = Math.max(10, Math.ceil(until + 2));

@@ -408,15 +408,9 @@ class SessionChart {
     if (!this.dirty) return;
     this.dirty = false;
     const canvas = this.canvas;
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-    if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
-    const g = canvas.getContext("2d");
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
+    const prepared = prepareCanvas(canvas);
+    if (!prepared) return;
+    const { g, width, height } = prepared;
     g.font = "12px sans-serif";
     this.pattern = this.pattern || hatch(g);
     const whole = this.main?.whole;
