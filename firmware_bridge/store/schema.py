@@ -223,8 +223,19 @@ CREATE TABLE journal (
 );
 """
 
+_V5 = """
+-- The tool tip chosen for a session (a key of calibration.tips.TIPS); NULL: none chosen, the
+-- tool's own tip_area_cm2 (from its INFO frame) if it reports one. Pressure is shown only for a
+-- known flat tip.
+ALTER TABLE sessions ADD COLUMN tip TEXT;
+-- The review's statistics of an ended session (review.stats.SessionStats as JSON), kept so the
+-- History page need not pass over millions of samples on each first visit. NULL: not computed
+-- yet; cleared whenever the samples or the limit could have changed.
+ALTER TABLE sessions ADD COLUMN stats TEXT;
+"""
+
 #: Ordered migration scripts; index 0 creates schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

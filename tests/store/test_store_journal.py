@@ -120,7 +120,7 @@ def test_a_version_3_store_gains_the_journal_and_keeps_its_sessions(tmp_path: Pa
         assert store.journal("default")[0]["pain"] == 3.0
     raw = sqlite3.connect(tmp_path / DB_NAME)
     try:
-        assert schema_version(raw, "test") == SCHEMA_VERSION == 4
+        assert schema_version(raw, "test") == SCHEMA_VERSION >= 4
         columns = {r[1] for r in raw.execute("PRAGMA table_info(sessions)")}
         assert "compacted_at" in columns
     finally:
