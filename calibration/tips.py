@@ -118,3 +118,34 @@ def pressure_area(tip: Tip | None) -> float | None:
 def pressure_shown(tip: Tip | None) -> bool:
     """Whether pressure (kPa) may be shown for this tip: area known and the face flat."""
     return pressure_area(tip) is not None
+
+
+#: The key of the tip a tool reports itself (INFO ``tip_area_cm2``), when no tip was chosen.
+TOOL_TIP = "tool"
+
+
+def tip_in_use(key: str | None, tool_area_cm2: float | None) -> Tip | None:
+    """The tip a session or live view works with.
+
+    A tip chosen from the library wins. Without one, a tool that reports the area of its fitted
+    tip (its INFO frame) is taken at its word: a fixed, flat face of that area, as the protocol
+    defines it. Otherwise the tip is unknown (None) and only force is shown.
+
+    Args:
+        key: the chosen tip's key, or None (:data:`TOOL_TIP` also means "the tool's own").
+        tool_area_cm2: the area the tool reports, or None.
+
+    Raises:
+        UsageError: an unknown key.
+    """
+    if key and key != TOOL_TIP:
+        return get_tip(key)
+    if tool_area_cm2 is not None and tool_area_cm2 > 0:
+        return Tip(
+            TOOL_TIP,
+            f"the tool's own tip ({tool_area_cm2:g} cm²)",
+            tool_area_cm2,
+            True,
+            "the area the tool reports for its fitted tip",
+        )
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calibration.tips import TIPS, get_tip, pressure_area, pressure_shown
+from calibration.tips import TIPS, TOOL_TIP, get_tip, pressure_area, pressure_shown, tip_in_use
 from firmware_bridge.errors import UsageError
 
 
@@ -34,3 +34,18 @@ def test_an_unknown_tip_is_refused_with_the_known_ones_listed() -> None:
     with pytest.raises(UsageError, match="unknown tip 'golf'") as err:
         get_tip("golf")
     assert all(key in str(err.value) for key in TIPS)
+
+
+def test_a_chosen_tip_wins_over_the_area_the_tool_reports() -> None:
+    assert tip_in_use("knob", 1.0) == get_tip("knob")
+    assert pressure_area(tip_in_use("knob", 1.0)) is None  # rounded: force only
+    assert pressure_area(tip_in_use("thumb", 1.0)) is None
+
+
+def test_the_tools_own_tip_is_flat_and_unknown_without_a_reported_area() -> None:
+    own = tip_in_use(None, 2.0)
+    assert own is not None and own.key == TOOL_TIP and pressure_area(own) == 2.0
+    assert pressure_area(tip_in_use(TOOL_TIP, 1.5)) == 1.5
+    assert tip_in_use(None, None) is None and tip_in_use(None, 0.0) is None
+    with pytest.raises(UsageError, match="known tips"):
+        tip_in_use("spoon", 1.0)
