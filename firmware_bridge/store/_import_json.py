@@ -24,6 +24,7 @@ _SESSION_FIELDS = (
     "device_id",
     "firmware",
     "calibration",
+    "tip",
     "tip_area_cm2",
     "rate_hz",
     "tare_n",

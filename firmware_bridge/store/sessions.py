@@ -69,6 +69,9 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "region": lambda v: None if v is None else check_name(v, "region"),
     "note": lambda v: _text(v, "note"),
     "calibration": _calibration,
+    "tip": lambda v: None if v is None else check_name(v, "tip"),
+    # The area pressure is shown with: set only for a known flat tip (kPa means nothing under a
+    # rounded knob or ball), so every reader can take "area known" as "pressure may be shown".
     "tip_area_cm2": _positive("tip area"),
     "rate_hz": _positive("sample rate"),
     "limit_n": _positive("comfort limit"),
@@ -133,6 +136,7 @@ def _summary(row: sqlite3.Row, gap_events: list[tuple[float, dict[str, Any]]]) -
         "end_reason": row["end_reason"],
         "device_id": row["device_id"],
         "firmware": row["firmware"],
+        "tip": row["tip"],
         "tip_area_cm2": row["tip_area_cm2"],
         "rate_hz": row["rate_hz"],
         "tare_n": row["tare_n"],
@@ -209,7 +213,8 @@ class SessionsMixin(SamplesMixin, CompactionMixin):
 
         Args:
             session_id: the session.
-            **fields: any of device_id, firmware, calibration (dict), tip_area_cm2, rate_hz,
+            **fields: any of device_id, firmware, calibration (dict), tip (a tip key),
+                tip_area_cm2 (only for a known flat tip: the area pressure is shown with), rate_hz,
                 tare_n, limit_n, region, pain_before, pain_after (0–10), note; ``meta`` (dict) is
                 merged into the stored meta. None clears a field.
 

@@ -34,6 +34,7 @@ def _recorded(store: Store, samples: JudgedSamples, *, tip_area: float | None = 
         device_id="PG-0042",
         firmware="1.0.3",
         calibration={"counts_per_n": 4000.0},
+        tip="tool" if tip_area else None,  # the tool's own flat tip
         tip_area_cm2=tip_area,
         rate_hz=80.0,
         tare_n=0.125,
@@ -134,7 +135,7 @@ def test_json_round_trip_keeps_everything(
     for key in ("id", "meta", "heartbeat_at"):
         before.pop(key)
         after.pop(key)
-    assert after == before
+    assert after == before and after["tip"] == "tool"
     assert store.session_summary(new)["meta"]["imported_from"]["id"] == sid
     assert _csv_text(store, new) == _csv_text(store, sid)
 
