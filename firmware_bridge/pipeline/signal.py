@@ -17,7 +17,7 @@ from calibration.device import DeviceCalibration
 from firmware_bridge.pipeline.drift import ZeroTracker, ZeroTrackingConfig
 from firmware_bridge.pipeline.filters import MovingAverage, SpikeRejector, window_samples
 from firmware_bridge.pipeline.judge import HoldMonitor, RampMonitor, ZoneJudge
-from firmware_bridge.pipeline.tare import AutoTare
+from firmware_bridge.pipeline.tare import ASKED_MAX_OFFSET_N, AutoTare, TareDecision
 from firmware_bridge.protocol.frames import ADC24_MAX, ADC24_MIN
 from firmware_bridge.zones import HYSTERESIS, JudgedSamples, SessionEvent, Zone
 
@@ -92,6 +92,7 @@ class SignalPipeline:
         self.totals = SessionTotals()
         self._last_t: float | None = None
         self._period_s: float | None = None
+        self._force_given = False  # the source sends force (no counts to tare)
 
     # -- configuration that changes during a session ------------------------------------------
 
@@ -133,6 +134,28 @@ class SignalPipeline:
         elif self.zero is not None:
             self.zero.new_session(rezeroed=False)
 
+    def request_tare(self) -> bool:
+        """Zero the reading on the next steady, unloaded window (the user's Zero button).
+
+        Unlike the opening tare, nothing is held back: while the window (0.3 s) is collected the
+        samples are judged against the zero from before, so a press during it is warned about at
+        once. The new zero applies from the block that completes the window. The outcome is a
+        ``tare`` event with ``asked: true``; a refusal keeps the zero from before.
+
+        Returns:
+            False when there is nothing to tare: the source sends force already zeroed by the
+            tool (text in grams or newtons, a replayed export), or a tare is being taken.
+        """
+        if self._tare is not None or self._force_given:
+            return False
+        self._tare = AutoTare(max_offset_n=ASKED_MAX_OFFSET_N, asked=True)
+        return True
+
+    @property
+    def zero_shift_n(self) -> float:
+        """How far zero tracking moved the zero since the session's tare (positive: lower)."""
+        return self.zero.shift_n if self.zero is not None else 0.0
+
     def signal_lost(self, t: float) -> list[SessionEvent]:
         """No valid sample for too long (or the source is gone): NO_SIGNAL, filters restart."""
         self._spikes.reset()
@@ -173,27 +196,15 @@ class SignalPipeline:
             return None, events
         if force_n is None:
             force = self.calibration.apply(raw) if self.calibration else np.full(t.size, np.nan)
-            if self._tare is not None:
-                decision = self._tare.offer(t, force)
-                if decision is None:
-                    self._held.append((t, raw, force))
-                    return None, events
+            tare = self._tare
+            decision = tare.offer(t, force) if tare is not None else None
+            if tare is not None and decision is None and not tare.asked:
+                # the session's opening window: nothing is shown before the zero is known
+                self._held.append((t, raw, force))
+                return None, events
+            if tare is not None and decision is not None:
                 self._tare = None
-                if decision.accepted:  # a refused tare keeps the zero from before
-                    self.tare_n = decision.offset_n
-                if self.zero is not None:
-                    self.zero.new_session(rezeroed=decision.accepted)
-                events.append(
-                    SessionEvent(
-                        float(t[-1]),
-                        "tare",
-                        {
-                            "accepted": decision.accepted,
-                            "offset_n": round(decision.offset_n, 5),
-                            "reason": decision.reason,
-                        },
-                    )
-                )
+                events.append(self._taken(float(t[-1]), decision, asked=tare.asked))
                 if self._held:
                     self._held.append((t, raw, force))
                     t, raw, force = (
@@ -207,6 +218,7 @@ class SignalPipeline:
         else:
             force = np.asarray(force_n, dtype=np.float64)
             self._tare = None
+        self._force_given = force_n is not None
         if self._smooth is None:
             period = period_s or (float(np.median(np.diff(t))) if t.size > 1 else 0.0125)
             self._period_s = period
@@ -223,6 +235,23 @@ class SignalPipeline:
         events += self.hold.update(t, filtered, zone)
         self._update_totals(t, force, zone)
         return JudgedSamples(t_s=t, raw=raw, force_n=force, filtered_n=filtered, zone=zone), events
+
+    def _taken(self, t: float, decision: TareDecision, *, asked: bool) -> SessionEvent:
+        """Apply a tare decision; the ``tare`` event that records it."""
+        if decision.accepted:  # a refused tare keeps the zero from before
+            self.tare_n = decision.offset_n
+        if self.zero is not None and (decision.accepted or not asked):
+            # a new zero (or a new session) counts drift afresh; a refused asked-for tare
+            # changes nothing, so the session's drift warnings keep counting
+            self.zero.new_session(rezeroed=decision.accepted)
+        detail: dict[str, object] = {
+            "accepted": decision.accepted,
+            "offset_n": round(decision.offset_n, 5),
+            "reason": decision.reason,
+        }
+        if asked:
+            detail["asked"] = True
+        return SessionEvent(t, "tare", detail)
 
     def _update_totals(self, t: FloatArray, force: FloatArray, zone: npt.NDArray[np.int8]) -> None:
         totals = self.totals
