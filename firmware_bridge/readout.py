@@ -11,6 +11,7 @@ the number shown is never a pressure computed from a guessed area.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -87,6 +88,12 @@ class SettingSource(Protocol):
     def get_setting(self, key: str, default: Any = None) -> Any: ...
 
 
+class SettingStore(SettingSource, Protocol):
+    """Where the unit setting is kept and changed (the store)."""
+
+    def set_setting(self, key: str, value: Any) -> None: ...
+
+
 def parse_unit(text: str) -> str:
     """The unit key for what a user typed (``kpa``, ``kgf/cm2``, ``lbs`` …).
 
@@ -146,6 +153,17 @@ class Readout:
         number = self.number(force_n)
         return number if number == "—" else f"{number} {self.unit}"
 
+    def signed(self, force_n: float | None) -> str:
+        """Number with its sign, and unit (``"+1.2 N"``): a change or an offset."""
+        if force_n is None or not math.isfinite(force_n):
+            return "—"
+        return f"{self.value(force_n):+.{self.decimals}f} {self.unit}"
+
+    def finer(self, extra: int) -> Readout:
+        """The same unit with ``extra`` more digits: a known weight, the noise or resolution of a
+        load cell, where the instrument's own precision is the point."""
+        return dataclasses.replace(self, decimals=self.decimals + extra)
+
     def newtons(self, value: float) -> float:
         """A value in this unit back in newtons (what a user typed in their unit)."""
         return value / self.per_newton
@@ -183,10 +201,73 @@ def readout(unit: str, pressure_area_cm2: float | None = None) -> Readout:
 
 
 def companion(main: Readout, pressure_area_cm2: float | None) -> Readout | None:
-    """The second readout shown smaller beside the main one: force in N under a pressure, the
-    pressure in kPa under a force when the tip allows it; None when there is nothing to add."""
+    """The second readout shown smaller beside the main one: the force under a pressure (in the
+    force unit of the same family: N under kPa, kgf under kgf/cm²), the pressure in kPa under a
+    force when the tip allows it; None when there is nothing to add."""
     if main.pressure:
-        return readout("N")
+        return readout(DISPLAY_UNITS[main.unit].fallback)
     if pressure_area_cm2 is not None and pressure_area_cm2 > 0:
         return readout("kPa", pressure_area_cm2)
     return None
+
+
+def describe(force_n: float | None, unit: str, pressure_area_cm2: float | None = None) -> str:
+    """A force in words: the main readout with its companion in brackets (``"14.7 N (147 kPa)"``,
+    ``"147 kPa (14.7 N)"``, ``"1.50 kgf"`` on an unknown tip); ``—`` for a missing force."""
+    main = readout(unit, pressure_area_cm2)
+    text = main.text(force_n)
+    second = companion(main, pressure_area_cm2)
+    if second is None or text == "—":
+        return text
+    return f"{text} ({second.text(force_n)})"
+
+
+def force_unit(unit: str) -> str:
+    """The force unit shown for ``unit`` where no pressure can be: itself, or its fallback
+    (a force on a 1 cm² reference tip, a calibration weight, a trend across tips)."""
+    return DISPLAY_UNITS[parse_unit(unit)].fallback
+
+
+def paired_units(unit: str) -> tuple[str, str]:
+    """The two columns of a table of forces on different tips: the chosen unit first, then its
+    companion (kPa beside a force unit; the force unit of the family beside a pressure unit)."""
+    key = parse_unit(unit)
+    return (key, force_unit(key)) if DISPLAY_UNITS[key].pressure else (key, "kPa")
+
+
+def table_cells(
+    force_n: float | None, unit: str, pressure_area_cm2: float | None = None
+) -> tuple[str, str]:
+    """The numbers of one row in the :func:`paired_units` columns; a pressure column reads
+    ``—`` unless the row's tip is flat and of known area."""
+
+    def cell(key: str) -> str:
+        if DISPLAY_UNITS[key].pressure and not (pressure_area_cm2 and pressure_area_cm2 > 0):
+            return "—"
+        return readout(key, pressure_area_cm2).number(force_n)
+
+    first, second = paired_units(unit)
+    return cell(first), cell(second)
+
+
+def pressure_note(unit: str) -> str | None:
+    """What a chosen pressure unit needs, for the place the unit is picked; None for a force."""
+    chosen = DISPLAY_UNITS[parse_unit(unit)]
+    if not chosen.pressure:
+        return None
+    return (
+        f"{chosen.key} needs a flat tip of known area: shown in {chosen.fallback} when the tip "
+        "is unknown or rounded"
+    )
+
+
+def save_unit(settings: SettingStore, text: str) -> str:
+    """Store the user's unit (any spelling :func:`parse_unit` takes); returns its key.
+
+    Raises:
+        UsageError: not a unit PressureGuard reads out in.
+    """
+    key = parse_unit(text)
+    settings.set_setting(UNIT_SETTING, key)
+    log.info("display unit set to %s", key)
+    return key

@@ -12,8 +12,14 @@ from firmware_bridge.readout import (
     UNIT_SETTING,
     chosen_unit,
     companion,
+    describe,
+    force_unit,
+    paired_units,
     parse_unit,
+    pressure_note,
     readout,
+    save_unit,
+    table_cells,
 )
 from firmware_bridge.store import Store
 from firmware_bridge.units import KGF_N, LBF_N
@@ -68,6 +74,8 @@ def test_the_companion_readout_is_the_other_kind_of_quantity() -> None:
     force = companion(readout("lbf", 2.0), 2.0)
     assert force is not None and force.unit == "kPa"
     assert companion(readout("N"), None) is None
+    same_family = companion(readout("kgf/cm²", 1.0), 1.0)  # kgf under kgf/cm², not newtons
+    assert same_family is not None and same_family.unit == "kgf"
 
 
 def test_the_choice_is_one_store_setting_with_newtons_by_default(tmp_path: Path) -> None:
@@ -78,3 +86,47 @@ def test_the_choice_is_one_store_setting_with_newtons_by_default(tmp_path: Path)
         store.set_setting(UNIT_SETTING, "furlongs")  # written by something else: not trusted
         assert chosen_unit(store) == "N"
     assert set(DISPLAY_UNITS) == {"N", "kgf", "lbf", "kPa", "kgf/cm²"}
+
+
+def test_a_force_in_words_has_its_companion_only_where_the_tip_allows() -> None:
+    assert describe(14.71, "N", 1.0) == "14.7 N (147 kPa)"
+    assert describe(14.71, "kPa", 1.0) == "147 kPa (14.7 N)"
+    assert describe(KGF_N * 1.5, "kgf/cm²", 1.0) == "1.50 kgf/cm² (1.50 kgf)"
+    assert describe(KGF_N * 1.5, "kgf/cm²", None) == "1.50 kgf"  # unknown tip: force only
+    assert describe(14.71, "lbf") == "3.31 lbf"
+    assert describe(None, "kPa", 1.0) == "—"
+
+
+def test_tables_pair_the_chosen_unit_with_its_companion_and_dash_a_guessed_pressure() -> None:
+    assert paired_units("N") == ("N", "kPa")
+    assert paired_units("kgf") == ("kgf", "kPa")
+    assert paired_units("kPa") == ("kPa", "N")
+    assert paired_units("kgf/cm2") == ("kgf/cm²", "kgf")
+    assert table_cells(18.0, "N", 2.0) == ("18.0", "90")
+    assert table_cells(30.0, "N", None) == ("30.0", "—")
+    assert table_cells(30.0, "kPa", None) == ("—", "30.0")
+    assert table_cells(KGF_N, "kgf/cm²", 2.0) == ("0.50", "1.00")
+    assert [force_unit(u) for u in DISPLAY_UNITS] == ["N", "kgf", "lbf", "N", "kgf"]
+
+
+def test_signed_and_finer_readouts_for_offsets_and_instrument_precision() -> None:
+    assert readout("N").signed(-1.25) == "-1.2 N"
+    assert readout("kgf").signed(KGF_N) == "+1.00 kgf"
+    assert readout("N").finer(2).text(4.90333) == "4.903 N"
+    assert readout("kgf").finer(2).text(4.90333) == "0.5000 kgf"
+    assert readout("N").signed(None) == "—"
+
+
+def test_the_unit_is_saved_in_any_spelling_and_pressure_says_what_it_needs(
+    tmp_path: Path,
+) -> None:
+    with Store.open(tmp_path) as store:
+        assert save_unit(store, "kg/cm2") == "kgf/cm²"
+        assert chosen_unit(store) == "kgf/cm²"
+        with pytest.raises(UsageError):
+            save_unit(store, "stone")
+        assert chosen_unit(store) == "kgf/cm²"  # a refused spelling changes nothing
+    assert pressure_note("kPa") == (
+        "kPa needs a flat tip of known area: shown in N when the tip is unknown or rounded"
+    )
+    assert pressure_note("lbf") is None
