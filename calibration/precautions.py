@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from calibration.defaults import ABSOLUTE_CEILING_KGF_CM2
+from calibration.defaults import ABSOLUTE_CEILING_KGF_CM2, ROUNDED_TIP_CAP_CM2
 from firmware_bridge.errors import UsageError
 from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2
 
@@ -256,8 +256,13 @@ class ProfileSafety:
         return f"the {self.ceiling_kgf_cm2:g} kgf/cm² ceiling"
 
     def ceiling_n(self, tip_area_cm2: float | None) -> float:
-        """The ceiling as force over the tip's area (the 1 cm² reference disc when unknown)."""
-        return self.ceiling_kgf_cm2 * KGF_N * (tip_area_cm2 or REFERENCE_TIP_CM2)
+        """The ceiling as force over the tip's area (the 1 cm² reference disc when unknown).
+
+        Areas above 2 cm² count as 2 cm², as for the shipped defaults: those are balls and knobs
+        whose area is an estimate, and a larger contact hurts at a lower mean pressure.
+        """
+        area = min(tip_area_cm2 or REFERENCE_TIP_CM2, ROUNDED_TIP_CAP_CM2)
+        return self.ceiling_kgf_cm2 * KGF_N * area
 
     @property
     def default_fraction(self) -> float:

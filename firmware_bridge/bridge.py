@@ -23,6 +23,7 @@ import numpy as np
 
 from calibration.device import MAX_AGE_DAYS, resolve_calibration
 from calibration.guided import GuidedMeasurement, MeasurementSettings
+from calibration.tips import TOOL_TIP, get_tip, pressure_area, tip_in_use
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import SourceError, SourceLostError, UsageError
@@ -63,6 +64,10 @@ RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 COMMAND_POLL_S = FLUSH_S
 LIVE_POINTS_PER_FLUSH = 64
 DRAIN_S = 0.002
+#: The store setting holding the zero shift during a session that is warned about (N), and its
+#: default: more than a few tenths per hour of warm-up is a cell, cable or temperature problem.
+DRIFT_WARNING_SETTING = "drift_warning_n"
+DRIFT_WARNING_N = 2.0
 MAX_DRAIN_READS = 64
 
 
@@ -79,6 +84,7 @@ class RecordOptions:
     source_options: SourceOptions = field(default_factory=SourceOptions)
     profile: str = "default"
     region: str | None = None
+    tip: str | None = None  # a key of calibration.tips.TIPS; None: the tool's own tip, if known
     limit_n: float | None = None
     duration_s: float | None = None
     capture: Path | None = None
@@ -116,7 +122,8 @@ class Bridge:
         self.feedback = ToolFeedback()
         self._source: Source | None = None
         self.limits = LimitControl(store, self.pipeline, self.live, self._send_local_limit)
-        self.limits.resolve(options.profile, region, options.limit_n)
+        self.pipeline.config.zero.warn_shift_n = _drift_warning_n(store)
+        self.tip_key = options.tip
         self.timebase = TimeBase()
         self.rate = RateMeter()
         self.tally = FaultTally()
@@ -132,6 +139,8 @@ class Bridge:
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
+        self._use_tip()
+        self.limits.resolve(options.profile, region, options.limit_n)
 
     @property
     def limit_n(self) -> float:
@@ -214,13 +223,31 @@ class Bridge:
         region: str | None,
         pain_before: int | None = None,
         limit_n: float | None = None,
+        tip: str | None = None,
     ) -> int:
-        """Start recording a session (ending any running one first)."""
-        if self.sessions.recorder is not None:
-            self.stop_session()
+        """Start recording a session (ending any running one first).
+
+        Args:
+            profile: whose session.
+            region: where on the body, or None.
+            pain_before: the pain rating (0–10) given before, if any.
+            limit_n: a limit for this session only (else the profile's for region and tip).
+            tip: the tip fitted for this session (a library key; ``""`` or ``"tool"``: the tool's
+                own); None keeps the tip in use.
+
+        Raises:
+            UsageError: an unknown tip, or a threshold measurement is running.
+        """
         if self.limits.measuring:
             raise UsageError("a threshold measurement is running: finish or cancel it first")
+        if tip is not None:
+            key = None if tip in ("", TOOL_TIP) else get_tip(tip).key
+        if self.sessions.recorder is not None:
+            self.stop_session()
         self.limits.measurement = None
+        if tip is not None:
+            self.tip_key = key
+            self._use_tip()
         given = limit_n if limit_n is not None else self.options.limit_n  # `run --limit` presets it
         self.limits.resolve(profile, region, given)
         self.pipeline.new_session()
@@ -404,6 +431,7 @@ class Bridge:
             self.pipeline.hold.prompted and self.pipeline.hold.start is not None,
             self.pipeline.ramp.active,
         )
+        self.live.zero_shift_n = round(self.pipeline.zero_shift_n, 3)
         if self.on_judged is not None:
             self.on_judged(judged, self.live)
 
@@ -423,13 +451,10 @@ class Bridge:
         self.live.device_id = info.device_id
         self.live.firmware = info.firmware
         self.live.nominal_rate_hz = info.rate_hz
-        self.live.tip_area_cm2 = info.tip_area_cm2
         self.sessions.device_fields(
-            device_id=info.device_id,
-            firmware=info.firmware,
-            tip_area_cm2=info.tip_area_cm2,
-            rate_hz=info.rate_hz,
+            device_id=info.device_id, firmware=info.firmware, rate_hz=info.rate_hz
         )
+        self._use_tip()
         self.limits.set_overload(info.capacity_n)
         detail = {"device_id": info.device_id, "firmware": info.firmware}
         self._emit(SessionEvent(self._now_s(), "device", detail))
@@ -462,6 +487,30 @@ class Bridge:
         self.sessions.device_fields(calibration=detail)
         self._send_local_limit()
 
+    def _use_tip(self) -> None:
+        """Work with the chosen tip, else the tool's own: its limits, and pressure only when the
+        tip is known and flat (the session keeps both)."""
+        tip = tip_in_use(self.tip_key, self._info.tip_area_cm2 if self._info else None)
+        self.limits.tip = tip
+        self.live.tip = tip.key if tip else None
+        self.live.tip_label = tip.label if tip else None
+        self.live.tip_area_cm2 = pressure_area(tip)
+        self.sessions.device_fields(tip=self.live.tip, tip_area_cm2=self.live.tip_area_cm2)
+
+    def tare(self) -> None:
+        """Zero the reading if the tool is unloaded and still (the Zero button).
+
+        The outcome comes a moment later, in the live state's ``tare`` (and as a ``tare`` event).
+
+        Raises:
+            UsageError: there is nothing to tare (the reason in words).
+        """
+        reason = self.pipeline.request_tare()
+        if reason is not None:
+            raise UsageError(reason)
+        self.live.taring, self.live.tare = True, None
+        log.info("zeroing asked for")
+
     def reload_calibration(self) -> None:
         """A calibration was saved (the Calibrate page): use it from the next sample."""
         self._calibrated_for = None
@@ -483,6 +532,15 @@ class Bridge:
         if event.kind in ("tare", "drift"):
             self.sessions.device_fields(tare_n=self.pipeline.tare_n)
             self._send_local_limit()
+        if event.kind == "tare":
+            accepted, asked = bool(event.detail.get("accepted")), bool(event.detail.get("asked"))
+            if asked:
+                self.live.taring = False
+                self.live.tare = {**event.detail, "t_s": round(event.t_s, 3)}
+            if accepted or not asked:  # the drift is counted afresh from here
+                self.live.drift_warning = None
+        elif event.kind == "drift":
+            self.live.drift_warning = str(event.detail.get("reason") or "the zero moved")
         elif event.kind == "zone":
             self.feedback.zone_changed(Zone.from_label(str(event.detail["to"])), self._source)
 
@@ -632,6 +690,16 @@ class Bridge:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+
+
+def _drift_warning_n(store: Store) -> float:
+    """The zero shift (N) that is warned about, from the store setting ``drift_warning_n``."""
+    value = store.get_setting(DRIFT_WARNING_SETTING, DRIFT_WARNING_N)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    log.warning("ignoring the setting %s = %r: warning at %g N", DRIFT_WARNING_SETTING, value,
+                DRIFT_WARNING_N)  # fmt: skip
+    return DRIFT_WARNING_N
 
 
 def _for_live_view(judged: JudgedSamples) -> JudgedSamples:

@@ -20,6 +20,7 @@ class Commandable(Protocol):
         region: str | None,
         pain_before: int | None = None,
         limit_n: float | None = None,
+        tip: str | None = None,
     ) -> int: ...
 
     def stop_session(
@@ -39,6 +40,8 @@ class Commandable(Protocol):
     def ppt_cancel(self) -> None: ...
 
     def haptic_test(self) -> None: ...
+
+    def tare(self) -> None: ...
 
     def reload_calibration(self) -> None: ...
 
@@ -80,11 +83,13 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
     if kind == "start_session":
         region = args.get("region")
         limit = args.get("limit_n")
+        tip = args.get("tip")
         return bridge.start_session(
             str(args.get("profile") or bridge.default_profile),
             str(parse_region(region)) if region else None,
             pain(args.get("pain_before")),
             float(limit) if limit else None,
+            tip=None if tip is None else str(tip),
         )
     if kind == "stop_session":
         session_id = bridge.stop_session(pain(args.get("pain_after")), args.get("note"))
@@ -104,6 +109,8 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
         bridge.reload_calibration()
     elif kind == "haptic_test":
         bridge.haptic_test()
+    elif kind == "tare":
+        bridge.tare()
     elif kind in ("stop", "shutdown"):
         bridge.stop()
     else:

@@ -26,6 +26,7 @@ from calibration.defaults import ENDANGERMENT_SITES, overload_ceiling_n
 from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.limits import resolve_limit
 from calibration.precautions import ProfileSafety
+from calibration.tips import TOOL_TIP, Tip
 from firmware_bridge.errors import StoreError, UsageError
 from firmware_bridge.live import LiveState
 from firmware_bridge.pipeline.signal import SignalPipeline
@@ -59,6 +60,7 @@ class LimitControl:
         self.tell_tool = tell_tool
         self.limit_n = pipeline.config.limit_n
         self.basis = "not resolved yet"
+        self.tip: Tip | None = None  # the tip in use: its limits, and its area for the defaults
         self.measurement: GuidedMeasurement | None = None
         self._settled: GuidedMeasurement | None = None  # a finished one, already stored
         self._overload_n = math.inf
@@ -72,9 +74,12 @@ class LimitControl:
     def resolve(self, profile: str, region: str | None, given: float | None = None) -> float:
         """Look up and apply the comfort limit for a profile and region (``given`` wins)."""
         safety = self._safety(profile)
-        area = self.live.tip_area_cm2
+        tip = self.tip
+        area = tip.area_cm2 if tip is not None else None
+        # limits are kept per library tip; the tool's own tip has no key of its own there
+        key = tip.key if tip is not None and tip.key != TOOL_TIP else None
         self.limit_n, self.basis = resolve_limit(
-            self.store, profile, region, given, tip_area_cm2=area, safety=safety
+            self.store, profile, region, given, tip=key, tip_area_cm2=area, safety=safety
         )
         ceiling = safety.ceiling_n(area)
         self._ceiling_n = ceiling if self.limit_n <= ceiling else math.inf

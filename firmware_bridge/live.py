@@ -32,7 +32,9 @@ class LiveState:
     hold_limit_s: float = 60.0
     release_prompt: bool = False
     ramp_warning: bool = False
-    tip_area_cm2: float | None = None
+    tip: str | None = None  # key of the tip in use (calibration.tips), None when unknown
+    tip_label: str | None = None
+    tip_area_cm2: float | None = None  # set only for a known flat tip: pressure is shown with it
     calibrated: bool = False
     calibration_source: str | None = None  # "stored" or "factory"
     calibration_warning: str | None = None  # e.g. older than the set age
@@ -44,6 +46,10 @@ class LiveState:
     lost_frames: int = 0
     bad_frames: int = 0
     message: str = ""
+    zero_shift_n: float = 0.0  # how far zero tracking moved the zero since it was last set
+    drift_warning: str | None = None  # set when that passed the warning threshold
+    taring: bool = False  # a Zero asked for is being taken
+    tare: dict[str, Any] | None = None  # the outcome of the last Zero asked for
     ppt: dict[str, Any] | None = None  # a guided threshold measurement's status, if one runs
 
     def show_samples(

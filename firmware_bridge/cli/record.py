@@ -11,9 +11,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from calibration.tips import TIPS, pressure_area
 from firmware_bridge.bridge import Bridge, LiveState, RecordOptions
 from firmware_bridge.errors import PressureGuardError, UsageError
 from firmware_bridge.protocol.text import TextOptions
+from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.sources import SourceOptions
 from firmware_bridge.store import Store
 from firmware_bridge.units import parse_force, parse_region
@@ -57,6 +59,11 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     ``bridge``; read back by :func:`bridge_options`)."""
     parser.add_argument("--profile", default="default", help="whose sessions these are")
     parser.add_argument("--region", help="body region, e.g. upper-trapezius:left")
+    parser.add_argument(
+        "--tip",
+        choices=tuple(TIPS),
+        help="the tip fitted (its own limits; kPa only for a flat one); default: the tool's own",
+    )
     parser.add_argument("--limit", metavar="VALUE", help="comfort limit: 15N, 150kPa, 1.5kgf")
     parser.add_argument("--capture", type=Path, metavar="FILE", help="save the raw bytes (.bin)")
 
@@ -78,9 +85,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 class _LivePrinter:
-    """A status line on stderr, at most 5 times a second, only on a terminal."""
+    """A status line on stderr in the user's unit, at most 5 times a second, only on a terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str) -> None:
+        self._unit = unit
         self._next = 0.0
 
     def __call__(self, judged: JudgedSamples, live: LiveState) -> None:
@@ -88,23 +96,30 @@ class _LivePrinter:
         if now < self._next:
             return
         self._next = now + 0.2
-        force = "  --  " if live.filtered_n is None else f"{live.filtered_n:6.1f}"
-        limit = f"{live.limit_n:.1f}" if live.limit_n else "?"
+        shown: Readout = readout(self._unit, live.tip_area_cm2)
+        force = f"{shown.number(live.filtered_n):>6} {shown.unit}"
+        limit = shown.text(live.limit_n) if live.limit_n else "?"
         hold = f"  hold {live.hold_s:4.0f} s" if live.hold_s else ""
         slow = "  SLOW DOWN" if live.ramp_warning else ""
         word = ZONE_WORDS.get(live.zone, live.zone)
-        sys.stderr.write(f"\r{force} N  {word:<14} limit {limit} N{hold}{slow}   ")
+        sys.stderr.write(f"\r{force}  {word:<14} limit {limit}{hold}{slow}   ")
         sys.stderr.flush()
 
 
 def bridge_options(args: argparse.Namespace, *, record_session: bool) -> RecordOptions:
-    """RecordOptions from the source and session options ``record`` and ``bridge`` share."""
+    """RecordOptions from the source and session options ``record`` and ``bridge`` share.
+
+    A limit in kPa is converted over the chosen tip's area when it is flat and known, else over
+    the 1 cm² reference disc.
+    """
+    tip = TIPS[args.tip] if args.tip else None
     return RecordOptions(
         source=args.source,
         source_options=source_options(args),
         profile=args.profile,
         region=str(parse_region(args.region)) if args.region else None,
-        limit_n=parse_force(args.limit) if args.limit else None,
+        tip=args.tip,
+        limit_n=parse_force(args.limit, pressure_area(tip)) if args.limit else None,
         duration_s=getattr(args, "duration", None),
         capture=args.capture,
         record_session=record_session,
@@ -128,8 +143,9 @@ def run_until_signalled(bridge: Bridge) -> int | None:
 def run(args: argparse.Namespace) -> int:
     """Run the bridge until Ctrl-C, --duration or the end of the source."""
     options = bridge_options(args, record_session=True)
-    printer = None if args.quiet or not sys.stderr.isatty() else _LivePrinter()
     with Store.open(args.data_dir) as store:
+        quiet = args.quiet or not sys.stderr.isatty()
+        printer = None if quiet else _LivePrinter(chosen_unit(store))
         bridge = Bridge(store, options, on_judged=printer)
         session_id = run_until_signalled(bridge)
         if printer is not None:

@@ -59,6 +59,7 @@ def bridge_argv(args: argparse.Namespace, data_dir: Path) -> list[str]:
         ("--text-field", args.text_field),
         ("--text-label", args.text_label),
         ("--region", args.region),
+        ("--tip", args.tip),
         ("--limit", args.limit),
         ("--capture", args.capture),
     ):

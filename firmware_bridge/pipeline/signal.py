@@ -134,7 +134,7 @@ class SignalPipeline:
         elif self.zero is not None:
             self.zero.new_session(rezeroed=False)
 
-    def request_tare(self) -> bool:
+    def request_tare(self) -> str | None:
         """Zero the reading on the next steady, unloaded window (the user's Zero button).
 
         Unlike the opening tare, nothing is held back: while the window (0.3 s) is collected the
@@ -143,13 +143,17 @@ class SignalPipeline:
         ``tare`` event with ``asked: true``; a refusal keeps the zero from before.
 
         Returns:
-            False when there is nothing to tare: the source sends force already zeroed by the
-            tool (text in grams or newtons, a replayed export), or a tare is being taken.
+            None when the tare is under way, else why there is nothing to tare, in words.
         """
-        if self._tare is not None or self._force_given:
-            return False
+        if self._force_given:
+            return (
+                "this tool sends force already zeroed by its own program (text in g or N, or a "
+                "replayed export): zero it there"
+            )
+        if self._tare is not None:
+            return "a zero is being taken already"
         self._tare = AutoTare(max_offset_n=ASKED_MAX_OFFSET_N, asked=True)
-        return True
+        return None
 
     @property
     def zero_shift_n(self) -> float:

@@ -67,11 +67,12 @@ def export_rows(data_dir: Path, session_id: int) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
-    """Poll until ``predicate()`` is true."""
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is true; returns what it returned."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        value = predicate()
+        if value:
+            return value
         time.sleep(interval)
     raise TimeoutError("condition not met in time")
