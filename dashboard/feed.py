@@ -40,6 +40,7 @@ from dashboard import resources
 from dashboard.resources import STALE_AFTER_S
 from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import DEFAULT_UNIT, chosen_unit, companion, readout
 from firmware_bridge.store import Store
 from firmware_bridge.zones import JudgedSamples
 
@@ -72,7 +73,10 @@ _STATUS_FIELDS = (
     "format",
     "limit_n",
     "hold_limit_s",
+    "tip",
+    "tip_label",
     "tip_area_cm2",
+    "tool_tip_area_cm2",
     "calibrated",
     "calibration_warning",
     "device_id",
@@ -82,6 +86,10 @@ _STATUS_FIELDS = (
     "lost_frames",
     "bad_frames",
     "message",
+    "zero_shift_n",
+    "drift_warning",
+    "taring",
+    "tare",
 )
 
 
@@ -104,7 +112,10 @@ _DEFAULTS: dict[str, Any] = {
     "format": "unknown",
     "limit_n": None,
     "hold_limit_s": None,
+    "tip": None,
+    "tip_label": None,
     "tip_area_cm2": None,
+    "tool_tip_area_cm2": None,
     "calibrated": False,
     "calibration_warning": None,
     "device_id": None,
@@ -114,8 +125,16 @@ _DEFAULTS: dict[str, Any] = {
     "lost_frames": 0,
     "bad_frames": 0,
     "message": "no bridge is running",
+    "zero_shift_n": 0.0,
+    "drift_warning": None,
+    "taring": False,
+    "tare": None,
     "ppt": None,
+    "readout": readout(DEFAULT_UNIT).as_dict(),
+    "companion": None,
 }
+#: How often a stream looks at the user's unit again (a change shows within this long).
+UNIT_REREAD_S = 1.0
 
 
 def _number(value: Any) -> float | None:
@@ -125,8 +144,31 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def display_state(live: dict[str, Any] | None) -> dict[str, Any]:
-    """The state the live view shows, judged defensively from the store's live row.
+def display_state(live: dict[str, Any] | None, unit: str = DEFAULT_UNIT) -> dict[str, Any]:
+    """The state the live view shows, judged defensively from the store's live row, with how to
+    read force out in the user's unit.
+
+    Args:
+        live: ``Store.get_live()``'s dict, or None.
+        unit: the user's unit (:mod:`firmware_bridge.readout`); pressure only for a known flat
+            tip.
+
+    Returns:
+        :func:`verdict`'s dict, plus ``readout`` (the main number's unit, factor from newtons,
+        decimals, and the note when a pressure unit fell back to force) and ``companion`` (the
+        smaller second readout, or None).
+    """
+    state = verdict(live)
+    area = state.get("tip_area_cm2")
+    main = readout(unit, area)
+    second = companion(main, area)
+    state["readout"] = main.as_dict()
+    state["companion"] = second.as_dict() if second is not None else None
+    return state
+
+
+def verdict(live: dict[str, Any] | None) -> dict[str, Any]:
+    """The verdict and status the live view shows, judged defensively from the live row.
 
     Rules, each erring towards "not safe":
 
@@ -154,8 +196,16 @@ def display_state(live: dict[str, Any] | None) -> dict[str, Any]:
     for name in _STATUS_FIELDS:
         if name in row:
             state[name] = row[name]
-    for name in ("limit_n", "hold_limit_s", "tip_area_cm2", "rate_hz", "nominal_rate_hz"):
+    for name in (
+        "limit_n",
+        "hold_limit_s",
+        "tip_area_cm2",
+        "tool_tip_area_cm2",
+        "rate_hz",
+        "nominal_rate_hz",
+    ):
         state[name] = _number(state.get(name))
+    state["zero_shift_n"] = _number(state.get("zero_shift_n")) or 0.0
     state["message"] = str(state.get("message") or "")
     age = _number(live.get("age_s"))
     state["age_s"] = None if age is None else round(age, 3)
@@ -238,11 +288,20 @@ def samples_payload(samples: JudgedSamples, max_points: int = MAX_POINTS) -> dic
 
 @dataclass
 class FeedCursor:
-    """Where one connection is in the live feed."""
+    """Where one connection is in the live feed, and the user's unit as last read."""
 
     after_id: int = 0
     seq: int = 0
     failing: str = ""
+    unit: str = DEFAULT_UNIT
+    unit_read_at: float = -math.inf
+
+    def unit_of(self, store: Store) -> str:
+        """The user's unit, read from the store at most every :data:`UNIT_REREAD_S`."""
+        now = time.monotonic()
+        if now - self.unit_read_at >= UNIT_REREAD_S:
+            self.unit, self.unit_read_at = chosen_unit(store), now
+        return self.unit
 
 
 def failed_message(cursor: FeedCursor, what: str, exc: Exception) -> dict[str, Any]:
@@ -273,6 +332,7 @@ def next_message(store: Store, cursor: FeedCursor) -> dict[str, Any]:
     try:
         live = store.get_live()
         after_id, samples = store.live_since(cursor.after_id, seconds=WINDOW_S)
+        unit = cursor.unit_of(store)
     except PressureGuardError as exc:
         return failed_message(cursor, "cannot read the store", exc)
     cursor.after_id = after_id
@@ -282,7 +342,7 @@ def next_message(store: Store, cursor: FeedCursor) -> dict[str, Any]:
         "seq": cursor.seq,
         "reset": cursor.seq == 1,
         "server_time": round(time.time(), 3),
-        "state": display_state(live),
+        "state": display_state(live, unit),
         "samples": samples_payload(samples),
     }
 
@@ -372,7 +432,8 @@ async def state_json(request: Request) -> Response:
 
     def read() -> tuple[int, dict[str, Any]]:
         try:
-            return 200, display_state(resources.get_store().get_live())
+            store = resources.get_store()
+            return 200, display_state(store.get_live(), chosen_unit(store))
         except PressureGuardError as exc:
             state = display_state(None)
             state["message"] = f"cannot read the store: {exc}"

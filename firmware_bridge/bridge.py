@@ -490,7 +490,9 @@ class Bridge:
     def _use_tip(self) -> None:
         """Work with the chosen tip, else the tool's own: its limits, and pressure only when the
         tip is known and flat (the session keeps both)."""
-        tip = tip_in_use(self.tip_key, self._info.tip_area_cm2 if self._info else None)
+        tool_area = self._info.tip_area_cm2 if self._info else None
+        tip = tip_in_use(self.tip_key, tool_area)
+        self.live.tool_tip_area_cm2 = tool_area
         self.limits.tip = tip
         self.live.tip = tip.key if tip else None
         self.live.tip_label = tip.label if tip else None

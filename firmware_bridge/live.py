@@ -35,6 +35,7 @@ class LiveState:
     tip: str | None = None  # key of the tip in use (calibration.tips), None when unknown
     tip_label: str | None = None
     tip_area_cm2: float | None = None  # set only for a known flat tip: pressure is shown with it
+    tool_tip_area_cm2: float | None = None  # the area the tool reports for its own tip
     calibrated: bool = False
     calibration_source: str | None = None  # "stored" or "factory"
     calibration_warning: str | None = None  # e.g. older than the set age

@@ -41,6 +41,39 @@ def test_fresh_row_is_shown_as_the_bridge_judged_it() -> None:
     assert state["connected"] is True
 
 
+@pytest.mark.parametrize(
+    ("unit", "area", "main", "second"),
+    [
+        ("N", 0.5, ("N", 1.0), ("kPa", 20.0)),
+        ("kgf", None, ("kgf", 1 / 9.80665), None),
+        ("kPa", 2.0, ("kPa", 5.0), ("N", 1.0)),
+        ("kPa", None, ("N", 1.0), None),  # a rounded or unknown tip: never a pressure
+    ],
+)
+def test_the_state_says_how_to_read_force_in_the_users_unit(
+    unit: str, area: float | None, main: tuple, second: tuple | None
+) -> None:
+    state = feed.display_state(row(zone="target", filtered_n=10.0, tip_area_cm2=area), unit)
+    assert (state["readout"]["unit"], state["readout"]["per_newton"]) == pytest.approx(main)
+    if second is None:
+        assert state["companion"] is None
+    else:
+        got = state["companion"]
+        assert (got["unit"], got["per_newton"]) == pytest.approx(second)
+    if unit == "kPa" and area is None:
+        assert "flat tip" in state["readout"]["note"]
+    json.dumps(state, allow_nan=False)
+
+
+def test_zero_drift_and_tare_outcomes_reach_the_page() -> None:
+    tare = {"accepted": False, "asked": True, "reason": "tool loaded (4.00 N)", "t_s": 3.0}
+    state = feed.display_state(
+        row(zero_shift_n=2.3, drift_warning="zero moved while unloaded", tare=tare)
+    )
+    assert state["zero_shift_n"] == 2.3 and state["drift_warning"] and state["tare"] == tare
+    assert feed.display_state(row(zero_shift_n=float("nan")))["zero_shift_n"] == 0.0
+
+
 @pytest.mark.parametrize("zone", ["relaxed", "target", "over", "danger"])
 def test_a_stale_row_is_no_signal_with_no_force_whatever_it_says(zone: str) -> None:
     state = feed.display_state(row(age_s=0.6, zone=zone, hold_s=30.0, release_prompt=True))
