@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from calibration.device import resolve_calibration
 from calibration.guided import GuidedMeasurement, MeasurementSettings
@@ -17,6 +17,7 @@ from calibration.ppt import PptProtocol, PptSummary, TrialResult
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import ButtonEvent, DeviceInfo, SampleBatch
+from firmware_bridge.readout import DEFAULT_UNIT, Readout, readout
 from firmware_bridge.sources import SourceOptions, open_source
 from firmware_bridge.store import Store
 
@@ -28,11 +29,13 @@ _UNJUDGED_LIMIT_N = 1e9
 
 @dataclass(frozen=True, slots=True)
 class MeasureOptions:
-    """Where ``limits measure`` reads the tool, and what it measures."""
+    """Where ``limits measure`` reads the tool, what it measures, and how it shows force (the
+    user's unit; pressure only on a known flat tip)."""
 
     source: str
     source_options: SourceOptions
     settings: MeasurementSettings
+    shown: Readout = field(default_factory=lambda: readout(DEFAULT_UNIT))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +91,11 @@ def measure_ppt(
             if keyboard_mark is not None and keyboard_mark():
                 measurement.mark()
             for result in measurement.new_results():  # the trials that ended in this read
-                say(_describe(result, len(protocol.accepted), protocol.trials))
+                say(_describe(result, len(protocol.accepted), protocol.trials, options.shown))
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + 1.0
-                _coach(protocol, measurement.now, say)
+                _coach(protocol, measurement.now, say, options.shown)
     return MeasureOutcome(measurement.summary(), protocol.results(), measurement)
 
 
@@ -102,19 +105,21 @@ def _feed(measurement: GuidedMeasurement, pipeline: SignalPipeline, batch: Sampl
         measurement.feed(judged.t_s, judged.force_n, judged.filtered_n)  # announced by the caller
 
 
-def _coach(protocol: PptProtocol, now: float, say: Callable[[str], None]) -> None:
+def _coach(protocol: PptProtocol, now: float, say: Callable[[str], None], shown: Readout) -> None:
     status = protocol.status(now)
     if status["state"] == "rest":
         say(f"Rest: {status['rest_left_s']:.0f} s before trial {status['trial']}.")
     elif status["coach"] and status["rate_kpa_s"] is not None:
         words = {"slower": "slower, please", "faster": "a little faster", "good": "good pace"}
-        say(f"{status['rate_kpa_s']:.0f} kPa/s: {words[str(status['coach'])]}")
+        force = status["force_n"]
+        now_at = f"{shown.text(force)}, " if isinstance(force, int | float) else ""
+        say(f"{now_at}{status['rate_kpa_s']:.0f} kPa/s: {words[str(status['coach'])]}")
 
 
-def _describe(result: TrialResult, accepted: int, needed: int) -> str:
+def _describe(result: TrialResult, accepted: int, needed: int, shown: Readout) -> str:
     if result.accepted and result.ppt_n is not None:
         return (
-            f"Trial accepted: pain began at {result.ppt_n:.1f} N "
+            f"Trial accepted: pain began at {shown.text(result.ppt_n)} "
             f"(ramp {result.ramp_kpa_s:.0f} kPa/s). {accepted} of {needed} done."
         )
     return f"Trial not used: {result.reason}. It will be repeated after the rest."

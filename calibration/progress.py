@@ -36,7 +36,8 @@ import numpy as np
 
 from calibration.tips import TIPS, pressure_area
 from firmware_bridge.errors import UsageError
-from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_region, pressure_kpa
+from firmware_bridge.readout import DEFAULT_UNIT, describe, force_unit, readout
+from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_region
 
 #: Measurements forming the baseline (mean of ≥ 3 baseline sessions, §5.2).
 BASELINE_N = 3
@@ -120,12 +121,6 @@ def _check(values: Sequence[float]) -> list[float]:
     return out
 
 
-def _force(value_n: float, tip_area_cm2: float | None) -> str:
-    if tip_area_cm2:
-        return f"{value_n:.1f} N ({pressure_kpa(value_n, tip_area_cm2):.0f} kPa)"
-    return f"{value_n:.1f} N"
-
-
 def _trend(values: list[float]) -> float | None:
     if len(values) < 2:
         return None
@@ -133,13 +128,17 @@ def _trend(values: list[float]) -> float | None:
     return float(np.polyfit(x, np.asarray(values), 1)[0])
 
 
-def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -> Progress:
+def ppt_progress(
+    values_n: Sequence[float], tip_area_cm2: float | None = None, unit: str = DEFAULT_UNIT
+) -> Progress:
     """Judge a region's PPT history (one value per measurement session) against its baseline.
 
     Args:
         values_n: thresholds in newtons, oldest first, same region, tip and conditions.
         tip_area_cm2: pass it only when pressure is meaningful for the tip (flat, area known;
             see :func:`calibration.tips.pressure_shown`): the words then add kPa.
+        unit: the user's unit for the words (:mod:`firmware_bridge.readout`); the numbers
+            stay in newtons.
 
     Returns:
         The progress; see :class:`Progress`.
@@ -152,7 +151,7 @@ def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -
     latest = values[-1] if values else None
     trend = _trend(values)
     if n < BASELINE_N:
-        newest = f", the latest {_force(values[-1], tip_area_cm2)}" if values else ""
+        newest = f", the latest {describe(values[-1], unit, tip_area_cm2)}" if values else ""
         words = (
             f"{n} of {BASELINE_N} baseline measurements{newest}. Measure the same spot under the "
             "same conditions (posture, time of day, tip and pace) until there are "
@@ -169,7 +168,7 @@ def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -
     down_pct = 100 * -math.expm1(-mdc_log)
     band = f"+{up_pct:.0f} % / −{down_pct:.0f} %"
     mdc_n = baseline * math.expm1(mdc_log)
-    base_words = _force(baseline, tip_area_cm2)
+    base_words = describe(baseline, unit, tip_area_cm2)
     if n == BASELINE_N:
         words = (
             f"Baseline complete: the mean of {BASELINE_N} is {base_words}. Your measurement "
@@ -184,7 +183,7 @@ def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -
     change_n = last - baseline
     change_pct = 100 * (last / baseline - 1)
     diff = math.log(last) - mean_log
-    latest_words = _force(last, tip_area_cm2)
+    latest_words = describe(last, unit, tip_area_cm2)
     if diff > mdc_log:
         verdict = "higher"
         words = (
@@ -206,7 +205,8 @@ def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -
         )
     if trend is not None:
         words += (
-            f" Trend over {n} measurements: {trend:+.1f} N per measurement (a trend only, "
+            f" Trend over {n} measurements: {readout(unit, tip_area_cm2).signed(trend)} per "
+            "measurement (a trend only, "
             "not proof of change)."
         )
     return Progress(
@@ -214,12 +214,15 @@ def ppt_progress(values_n: Sequence[float], tip_area_cm2: float | None = None) -
     )
 
 
-def asymmetry(left_n: float, right_n: float, tip_area_cm2: float | None = None) -> Asymmetry:
+def asymmetry(
+    left_n: float, right_n: float, tip_area_cm2: float | None = None, unit: str = DEFAULT_UNIT
+) -> Asymmetry:
     """Compare the thresholds of both sides of a region (CLINICAL.md §1.6, §7.1 step 7).
 
     Flagged when they differ by ≥ 2 kgf/cm² on the tip (the 1 cm² reference disc when its area
     is unknown) or by more than 35 % of the higher side, the less tender one, which serves as
-    the control (Fischer compares with the contralateral site).
+    the control (Fischer compares with the contralateral site). The words give both sides as
+    forces in the user's ``unit`` family (the area may be a rounded tip's estimate).
 
     Raises:
         UsageError: a value that is not a positive finite force.
@@ -231,7 +234,8 @@ def asymmetry(left_n: float, right_n: float, tip_area_cm2: float | None = None) 
     pct = 100 * difference / max(left, right)
     flagged = kgf_cm2 >= ASYMMETRY_KGF_CM2 or pct > ASYMMETRY_PCT
     tender = ("left" if left < right else "right") if flagged else None
-    sides = f"left {left:.1f} N, right {right:.1f} N"
+    shown = readout(force_unit(unit))
+    sides = f"left {shown.text(left)}, right {shown.text(right)}"
     if tender is not None:
         words = (
             f"Notably more tender on the {tender} ({sides}: {pct:.0f} % lower). This is not a "
@@ -246,7 +250,9 @@ def _group_key(row: Mapping[str, Any]) -> tuple[str, str, str | None]:
     return str(row["profile"]), str(row["region"]), row["tip"] or None
 
 
-def history_progress(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def history_progress(
+    history: Sequence[Mapping[str, Any]], unit: str = DEFAULT_UNIT
+) -> list[dict[str, Any]]:
     """:func:`ppt_progress` for every (profile, region, tip) in a stored PPT history.
 
     Measurements with different tips are never mixed (limits are per tip, CLINICAL.md §6.3);
@@ -255,6 +261,7 @@ def history_progress(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     Args:
         history: rows as ``Store.ppt_history`` returns them (``profile``, ``region``, ``tip``,
             ``ppt_n``), oldest first.
+        unit: the user's unit for the words.
 
     Returns:
         JSON-ready dicts: ``profile``, ``region``, ``tip`` and the fields of :class:`Progress`,
@@ -265,16 +272,19 @@ def history_progress(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
         groups[_group_key(row)].append(float(row["ppt_n"]))
     return [
         {"profile": profile, "region": region, "tip": tip}
-        | dataclasses.asdict(ppt_progress(values, pressure_area(TIPS.get(tip or ""))))
+        | dataclasses.asdict(ppt_progress(values, pressure_area(TIPS.get(tip or "")), unit))
         for (profile, region, tip), values in groups.items()
     ]
 
 
-def history_asymmetry(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def history_asymmetry(
+    history: Sequence[Mapping[str, Any]], unit: str = DEFAULT_UNIT
+) -> list[dict[str, Any]]:
     """:func:`asymmetry` of the latest left and right measurement of each region and tip.
 
     Args:
         history: rows as ``Store.ppt_history`` returns them, oldest first.
+        unit: the user's unit for the words.
 
     Returns:
         JSON-ready dicts: ``profile``, ``region`` (without side), ``tip`` and the fields of
@@ -292,7 +302,7 @@ def history_asymmetry(history: Sequence[Mapping[str, Any]]) -> list[dict[str, An
             left, right = sides["left"], sides["right"]
             known = TIPS.get(tip or "")
             area = (known.area_cm2 if known else None) or left.get("tip_area_cm2")
-            result = asymmetry(float(left["ppt_n"]), float(right["ppt_n"]), area)
+            result = asymmetry(float(left["ppt_n"]), float(right["ppt_n"]), area, unit)
             out.append(
                 {"profile": profile, "region": slug, "tip": tip} | dataclasses.asdict(result)
             )

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware_bridge.errors import UsageError
+from firmware_bridge.readout import DEFAULT_UNIT, Readout, readout
 from firmware_bridge.units import FORCE_UNITS
 
 log = logging.getLogger(__name__)
@@ -155,16 +156,21 @@ class Fit:
         """Newtons for a raw count."""
         return (counts - self.offset_counts) / self.counts_per_n
 
-    def words(self) -> list[str]:
-        """The fit in plain words, one line each."""
+    def words(self, shown: Readout | None = None) -> list[str]:
+        """The fit in plain words, one line each.
+
+        Args:
+            shown: the user's force unit (newtons by default); the scale stays per newton.
+        """
+        shown = shown or readout(DEFAULT_UNIT)
         linear = (
             "good" if self.linearity_pct <= 0.5 else "fair" if self.linearity_pct <= 2 else "poor"
         )
         return [
             f"{self.counts_per_n:.3f} counts per newton, zero at {self.offset_counts:.0f} counts",
             f"linearity error {self.linearity_pct:.2f} % of the largest weight ({linear})",
-            f"noise at rest {self.noise_n:.4f} N ({self.noise_counts:.1f} counts)",
-            f"resolution {self.resolution_n:.5f} N (one count)",
+            f"noise at rest {shown.finer(3).text(self.noise_n)} ({self.noise_counts:.1f} counts)",
+            f"resolution {shown.finer(4).text(self.resolution_n)} (one count)",
         ]
 
 
@@ -249,11 +255,13 @@ class CalibrationWizard:
         config: tuning.
         reference_zero: the zero the tool had before (stored calibration or INFO), if known.
         reference_counts_per_n: its counts per newton, if known (lets the tare spot a load).
+        shown: how forces read in the messages (the user's force unit; newtons by default).
     """
 
     config: WizardConfig = field(default_factory=WizardConfig)
     reference_zero: float | None = None
     reference_counts_per_n: float | None = None
+    shown: Readout = field(default_factory=lambda: readout(DEFAULT_UNIT))
     step: Step = field(default=Step.TARE, init=False)
     samples_seen: int = field(default=0, init=False)
     _t: FloatArray = field(default_factory=lambda: np.empty(0), init=False, repr=False)
@@ -334,7 +342,8 @@ class CalibrationWizard:
             if abs(reading.counts - self.reference_zero) > tolerance:
                 return StepResult(
                     False,
-                    f"something is pressing on the cell ({off_n:+.1f} N from its last zero): "
+                    f"something is pressing on the cell ({self.shown.signed(off_n)} from its "
+                    "last zero): "
                     "take everything off the tool, then press Enter. If it really is empty "
                     "(the tool was rebuilt), type 'force' to take this zero anyway.",
                 )
@@ -406,8 +415,13 @@ class CalibrationWizard:
         log.info("weight %.4f N at %.1f counts", force_n, counts)
         return StepResult(
             True,
-            f"weight {n}: {force_n:.3f} N at {counts:.0f} counts. Take it off; {after}.",
+            f"weight {n}: {self.weight(force_n)} at {counts:.0f} counts. Take it off; {after}.",
         )
+
+    def weight(self, force_n: float) -> str:
+        """A known weight or a calibrated reading in words, finer than a pressing force (the
+        calibration's own precision is the point here)."""
+        return self.shown.finer(2).text(force_n)
 
     @property
     def tare_counts(self) -> float | None:
@@ -460,16 +474,11 @@ class CalibrationWizard:
             self.config.check_tolerance * force_n, fit.resolution_n
         )
         self._emptied = False
+        reads = f"{self.weight(predicted)} for {self.weight(force_n)}"
         if verified:
-            message = (
-                f"verified: the calibration reads {predicted:.3f} N for {force_n:.3f} N "
-                f"({error_pct:+.2f} %)"
-            )
+            message = f"verified: the calibration reads {reads} ({error_pct:+.2f} %)"
         else:
-            message = (
-                f"check failed: {abs(error_pct):.2f} % off (reads {predicted:.3f} N for "
-                f"{force_n:.3f} N)"
-            )
+            message = f"check failed: {abs(error_pct):.2f} % off (reads {reads})"
         self._check = CheckResult(force_n, float(predicted), float(error_pct), verified, message)
         return self._check
 

@@ -228,11 +228,17 @@ def force_unit(unit: str) -> str:
     return DISPLAY_UNITS[parse_unit(unit)].fallback
 
 
+def pressure_unit(unit: str) -> str:
+    """The pressure unit shown with ``unit``: itself, or kPa beside a force unit."""
+    key = parse_unit(unit)
+    return key if DISPLAY_UNITS[key].pressure else "kPa"
+
+
 def paired_units(unit: str) -> tuple[str, str]:
     """The two columns of a table of forces on different tips: the chosen unit first, then its
     companion (kPa beside a force unit; the force unit of the family beside a pressure unit)."""
     key = parse_unit(unit)
-    return (key, force_unit(key)) if DISPLAY_UNITS[key].pressure else (key, "kPa")
+    return (key, force_unit(key)) if DISPLAY_UNITS[key].pressure else (key, pressure_unit(key))
 
 
 def table_cells(

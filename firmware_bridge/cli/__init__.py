@@ -15,7 +15,17 @@ import traceback
 from pathlib import Path
 
 from firmware_bridge import __version__
-from firmware_bridge.cli import calibrate, demo, devices, limits, record, report, serve, sessions
+from firmware_bridge.cli import (
+    calibrate,
+    demo,
+    devices,
+    limits,
+    record,
+    report,
+    serve,
+    sessions,
+    units,
+)
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
 
 EXIT_ERROR = 1
@@ -55,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_parser(sub, common)
     report.add_parser(sub, common)
     calibrate.add_parser(sub, common)
+    units.add_parser(sub, common)
     return parser
 
 

@@ -21,6 +21,7 @@ from firmware_bridge.cli.record import add_source_arguments, source_options
 from firmware_bridge.errors import SourceLostError, UsageError
 from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import DeviceInfo, SampleBatch
+from firmware_bridge.readout import chosen_unit, force_unit, readout
 from firmware_bridge.sources import open_source
 from firmware_bridge.store import Store
 
@@ -87,6 +88,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             rows = [r for r in rows if r["device_id"] == args.device_id]
         if args.history:
             rows = [h for r in rows for h in store.calibration_history(r["device_id"])]
+        # the scale stays per newton (what is stored); the noise reads in the user's unit
+        noise = readout(force_unit(chosen_unit(store))).finer(3)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -94,7 +97,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("No device calibrations yet: run `pressureguard calibrate SOURCE` with the tool.")
         return 0
     print(
-        f"{'device':<20} {'counts/N':>12} {'zero (counts)':>14}  {'linearity':>9}  check     date"
+        f"{'device':<20} {'counts/N':>12} {'zero (counts)':>14}  {'linearity':>9}  "
+        f"{'noise':>12}  check     date"
     )
     for row in rows:
         fit = row.get("fit") or {}
@@ -102,9 +106,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         check = fit.get("check")
         verdict = "-" if not check else "verified" if check.get("verified") else "failed"
         lin_text = f"{lin:.2f} %" if isinstance(lin, int | float) else "-"
+        noise_n = fit.get("noise_n")
+        noise_text = noise.text(noise_n) if isinstance(noise_n, int | float) else "-"
         print(
             f"{row['device_id']:<20} {row['counts_per_n']:>12.3f} {row['offset_counts']:>14.0f}  "
-            f"{lin_text:>9}  {verdict:<9} {str(row['created_at'])[:19]}"
+            f"{lin_text:>9}  {noise_text:>12}  {verdict:<9} {str(row['created_at'])[:19]}"
         )
     return 0
 
@@ -185,11 +191,11 @@ class _Wizard:
 
     def _force_text(self, counts: float) -> str:
         if self.fit is not None:
-            return f"  {self.fit.force(counts):8.3f} N"
+            return f"  {self.wizard.weight(self.fit.force(counts)):>12}"
         zero = self.wizard.tare_counts
         k = self.wizard.reference_counts_per_n
         if zero is not None and k:
-            return f"  ≈{(counts - zero) / k:7.2f} N"
+            return f"  ≈{self.wizard.shown.finer(1).text((counts - zero) / k):>11}"
         if zero is not None:
             return f"  {counts - zero:+9.0f} from zero"
         return ""
@@ -201,6 +207,8 @@ class _Wizard:
         answers = _stdin_lines()
         with Store.open(self.args.data_dir) as store:
             self.store = store
+            # a load cell measures force: a chosen pressure unit reads in its force unit here
+            self.wizard.shown = readout(force_unit(chosen_unit(store)))
             if self.device_id:
                 self._references(None)
             with open_source(self.args.source, source_options(self.args)) as source:
@@ -288,7 +296,7 @@ class _Wizard:
 
     def _wait(self, kind: str, *, force_n: float = 0.0, force_tare: bool = False) -> None:
         self.pending = _Pending(kind, force_n, force_tare, time.monotonic())
-        what = "the zero" if kind == "tare" else f"{force_n:.3f} N"
+        what = "the zero" if kind == "tare" else self.wizard.weight(force_n)
         self.say(f"Measuring {what}: keep still…")
 
     def _resolve(self) -> None:
@@ -343,7 +351,7 @@ class _Wizard:
             return
         self.pending = None
         self.say("The fit:")
-        for line in self.fit.words():
+        for line in self.fit.words(self.wizard.shown):
             self.say(f"  {line}")
         self.say(CHECK_PROMPT)
 

@@ -23,8 +23,17 @@ from calibration.progress import history_asymmetry, history_progress, ppt_progre
 from calibration.tips import TIPS, Tip, get_tip, pressure_area
 from firmware_bridge.cli.record import add_source_arguments, source_options
 from firmware_bridge.errors import UsageError
+from firmware_bridge.readout import (
+    Readout,
+    chosen_unit,
+    companion,
+    describe,
+    force_unit,
+    pressure_unit,
+    readout,
+)
 from firmware_bridge.store import Store
-from firmware_bridge.units import REFERENCE_TIP_CM2, parse_force, parse_region, pressure_kpa
+from firmware_bridge.units import REFERENCE_TIP_CM2, parse_force, parse_region
 
 #: A running bridge whose live row is younger than this takes a new limit at once.
 LIVE_BRIDGE_S = 2.0
@@ -112,12 +121,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         names = [p["name"] for p in store.list_profiles() if args.profile in (None, p["name"])]
         safety = {name: ProfileSafety.from_settings(store.profile_settings(name)) for name in names}
         history = [row for name in names for row in store.ppt_history(name)]
+        unit = chosen_unit(store)
     defaults = {
         region: round(default_limit(region).limit_n, 3) for region in REGION_DEFAULTS_KGF_CM2
     }
-    progress = history_progress(history)
-    sides = history_asymmetry(history)
-    if args.json:
+    if args.json:  # in newtons, as DESIGN.md says; only what people read follows the unit
+        progress = history_progress(history)
+        sides = history_asymmetry(history)
         profiles = [
             {
                 "name": name,
@@ -138,11 +148,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     _print_safety(safety)
-    _print_limits(limits)
-    _print_ppt(history, progress, sides)
-    print("\nShipped defaults (N on a 1 cm² tip; placeholders until you measure your own):")
+    _print_limits(limits, unit)
+    _print_ppt(history, history_progress(history, unit), history_asymmetry(history, unit), unit)
+    on_reference = readout(force_unit(unit))  # the defaults are set on the 1 cm² reference disc
+    print(
+        f"\nShipped defaults ({on_reference.unit} on a 1 cm² tip; placeholders until you "
+        "measure your own):"
+    )
     for region, limit in defaults.items():
-        print(f"  {region:<24} {limit:5.1f} N")
+        print(f"  {region:<24} {on_reference.text(limit):>9}")
     print("No point pressure, no limit offered: " + ", ".join(sorted(ENDANGERMENT_SITES)))
     return 0
 
@@ -165,34 +179,40 @@ def _print_safety(safety: dict[str, ProfileSafety]) -> None:
         print(f"  {name:<12} {mode}; {answers}; ceiling {s.ceiling_kgf_cm2:g} kgf/cm²")
 
 
-def _print_limits(limits: list[dict[str, Any]]) -> None:
+def _print_limits(limits: list[dict[str, Any]], unit: str) -> None:
     if not limits:
         print("\nNo limits of your own yet: sessions use the shipped conservative defaults below.")
         return
-    print(f"\n{'profile':<12} {'region':<28} {'tip':<10} {'limit':>8} {'':>8}  {'source':<9} set")
+    print(f"\n{'profile':<12} {'region':<28} {'tip':<10} {'limit':>13} {'':>13}  {'source':<9} set")
     fallback = False
     for row in limits:
         area = _kpa_area(row["tip"])
-        if area is not None:
-            pressure = f"{pressure_kpa(row['limit_n'], area):.0f} kPa"
-        elif row["tip"] is None:
-            pressure = f"{pressure_kpa(row['limit_n'], REFERENCE_TIP_CM2):.0f} kPa*"
+        shown = readout(unit, area)
+        second = companion(shown, area)
+        if second is not None:
+            beside = second.text(row["limit_n"])
+        elif row["tip"] is None:  # a limit for any tip, as pressure on the reference disc
+            beside = readout(pressure_unit(unit), REFERENCE_TIP_CM2).text(row["limit_n"]) + "*"
             fallback = True
         else:
-            pressure = ""  # rounded or unknown tip: pressure would be a guess
-        value = f"{row['limit_n']:.1f} N"
+            beside = ""  # rounded or unknown tip: pressure would be a guess
         print(
-            f"{row['profile']:<12} {row['region']:<28} {row['tip'] or 'any':<10} {value:>8} "
-            f"{pressure:>8}  {row['source']:<9} {str(row['set_at'])[:10]}"
+            f"{row['profile']:<12} {row['region']:<28} {row['tip'] or 'any':<10} "
+            f"{shown.text(row['limit_n']):>13} {beside:>13}  {row['source']:<9} "
+            f"{str(row['set_at'])[:10]}"
         )
     if fallback:
         print(
-            "* only if pressed with a flat 1 cm² tip; with other tips the force (N) is what counts"
+            "* only if pressed with a flat 1 cm² tip; with other tips the force "
+            f"({force_unit(unit)}) is what counts"
         )
 
 
 def _print_ppt(
-    history: list[dict[str, Any]], progress: list[dict[str, Any]], sides: list[dict[str, Any]]
+    history: list[dict[str, Any]],
+    progress: list[dict[str, Any]],
+    sides: list[dict[str, Any]],
+    unit: str,
 ) -> None:
     if not history:
         return
@@ -200,11 +220,12 @@ def _print_ppt(
     for group in progress:
         key = (group["profile"], group["region"], group["tip"])
         print(f"  {key[0]} · {key[1]} · {key[2] or 'any tip'}")
+        shown = readout(unit, _kpa_area(key[2]))
         for row in history:
             if (row["profile"], row["region"], row["tip"]) == key:
                 limit = "  → limit set" if row["limit_id"] else ""
                 print(
-                    f"    {str(row['measured_at'])[:10]}  {row['ppt_n']:6.1f} N  "
+                    f"    {str(row['measured_at'])[:10]}  {shown.text(row['ppt_n']):>12}  "
                     f"{row['n']}/{row['attempts']} trials used{limit}"
                 )
         print(f"    {group['words']}")
@@ -241,9 +262,16 @@ def _tell_bridge(
 
 
 def _check_ceiling(
-    limit_n: float, area: float | None, safety: ProfileSafety, *, override: bool
+    limit_n: float, area: float | None, safety: ProfileSafety, shown: Readout, *, override: bool
 ) -> str | None:
     """Refuse a limit above the profile's ceiling unless an allowed override was asked for.
+
+    Args:
+        limit_n: the limit asked for.
+        area: the tip's area (None: the 1 cm² reference disc).
+        safety: the profile's answers.
+        shown: how forces read in the refusal (a force unit: the area may be a guess).
+        override: --override-ceiling was given.
 
     Returns:
         The note to keep with an overriding limit, else None.
@@ -259,12 +287,24 @@ def _check_ceiling(
         return None
     if override:
         return f"above the {safety.ceiling_kgf_cm2:g} kgf/cm² ceiling by override"
-    above = f"{limit_n:.1f} N is above {ceiling_n:.1f} N on {area or REFERENCE_TIP_CM2:g} cm²"
+    above = (
+        f"{shown.text(limit_n)} is above {shown.text(ceiling_n)} on "
+        f"{area or REFERENCE_TIP_CM2:g} cm²"
+    )
     if refused:
         raise UsageError(f"{above}: {refused}")
     raise UsageError(
         f"{above}, {safety.ceiling_words}; add --override-ceiling if a clinician agreed to it"
     )
+
+
+def _bare_number(text: str) -> bool:
+    """Whether a value was typed without a unit."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def cmd_set(args: argparse.Namespace) -> int:
@@ -278,12 +318,21 @@ def cmd_set(args: argparse.Namespace) -> int:
     tip, area = _tip(args)
     limit_n = parse_force(args.value, area)
     with Store.open(args.data_dir) as store:
+        unit = chosen_unit(store)
+        force = readout(force_unit(unit))
         safety = ProfileSafety.from_settings(store.profile_settings(args.profile))
-        note = _check_ceiling(limit_n, area, safety, override=args.override_ceiling)
+        note = _check_ceiling(limit_n, area, safety, force, override=args.override_ceiling)
+        if unit != "N" and _bare_number(args.value):  # DESIGN: a bare number is newtons
+            print(
+                f"Note: a number without a unit is newtons ({args.value.strip()} N = "
+                f"{force.text(limit_n)}); write e.g. {args.value.strip()}{force.unit} for "
+                f"{force.unit}.",
+                file=sys.stderr,
+            )
         if tip is not None and not tip.flat and any(u in args.value.lower() for u in ("pa", "/cm")):
             print(
                 f"Note: pressure under the {tip.label} is only an estimate; the limit is kept "
-                f"as {limit_n:.1f} N.",
+                f"as {force.text(limit_n)}.",
                 file=sys.stderr,
             )
         store.set_limit(
@@ -294,7 +343,8 @@ def cmd_set(args: argparse.Namespace) -> int:
             store, args.profile, str(region), limit_n, "your manual limit"
         ):
             print("The running session uses it from now on.", file=sys.stderr)
-    print(f"{args.profile} · {region}: comfort limit {limit_n:.2f} N (manual)")
+    words = describe(limit_n, unit, _kpa_area(tip.key if tip else None))
+    print(f"{args.profile} · {region}: comfort limit {words}, set by hand")
     return 0
 
 
@@ -316,7 +366,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
             safety = ProfileSafety(keys, sensitive, answered)
             store.update_profile_settings(args.name, safety.to_settings())
             _cap_running_session(store, args.name, safety)
-    _print_profile(args.name, safety)
+        unit = chosen_unit(store)
+    _print_profile(args.name, safety, unit)
     return 0
 
 
@@ -331,10 +382,11 @@ def _cap_running_session(store: Store, profile: str, safety: ProfileSafety) -> N
     if limit > ceiling_n and _tell_bridge(
         store, profile, None, ceiling_n, f"capped at {safety.ceiling_words}"
     ):
-        print(f"The running session is capped at {ceiling_n:.1f} N from now on.", file=sys.stderr)
+        shown = readout(force_unit(chosen_unit(store))).text(ceiling_n)
+        print(f"The running session is capped at {shown} from now on.", file=sys.stderr)
 
 
-def _print_profile(name: str, safety: ProfileSafety) -> None:
+def _print_profile(name: str, safety: ProfileSafety, unit: str) -> None:
     print(f"Profile {name}")
     if safety.sensitive:
         print(
@@ -354,10 +406,8 @@ def _print_profile(name: str, safety: ProfileSafety) -> None:
         answer = ("yes" if p.key in safety.precautions else "no ") if safety.answered else " ? "
         print(f"    [{answer}] {p.key:<10} {p.question}")
     why = "lowered by your answers" if safety.lowered else "the normal ceiling"
-    print(
-        f"  Ceiling: {safety.ceiling_kgf_cm2:g} kgf/cm² ({safety.ceiling_n(None):.1f} N on a "
-        f"1 cm² tip), {why}."
-    )
+    on_reference = readout(force_unit(unit)).text(safety.ceiling_n(None))
+    print(f"  Ceiling: {safety.ceiling_kgf_cm2:g} kgf/cm² ({on_reference} on a 1 cm² tip), {why}.")
     advice = safety.advice()
     if advice:
         print("  Before you press:")
@@ -382,6 +432,10 @@ def cmd_measure(args: argparse.Namespace) -> int:
     tip, area = _tip(args)
     tip_key = tip.key if tip else None
     with Store.open(args.data_dir) as store:
+        unit = chosen_unit(store)
+        # pressure only on a known flat tip (an area given with --tip-area counts for it)
+        pressure_area = area if _kpa_area(tip_key) is not None else None
+        shown = readout(unit, pressure_area)
         safety = ProfileSafety.from_settings(store.profile_settings(args.profile))
         if not safety.answered:
             print(
@@ -398,7 +452,7 @@ def cmd_measure(args: argparse.Namespace) -> int:
             fraction=args.fraction if args.fraction is not None else safety.default_fraction,
             rest_s=args.rest,
         )
-        options = MeasureOptions(args.source, source_options(args), settings)
+        options = MeasureOptions(args.source, source_options(args), settings, shown)
         outcome = measure_ppt(store, options, lambda text: print(text, flush=True), _enter_pressed)
         summary = outcome.summary
         if not summary.complete or summary.ppt_n is None or summary.proposed_limit_n is None:
@@ -409,15 +463,18 @@ def cmd_measure(args: argparse.Namespace) -> int:
             )
             return 1
         ppt_id = outcome.measurement.save(store)
-        trials = ", ".join(f"{f:.1f}" for f in summary.trials_n)
-        print(f"Pressure-pain threshold: {summary.ppt_n:.1f} N (trials {trials} N)")
+        trials = ", ".join(shown.number(f) for f in summary.trials_n)
+        print(
+            f"Pressure-pain threshold: {describe(summary.ppt_n, unit, pressure_area)} "
+            f"(trials {trials} {shown.unit})"
+        )
         history = [r["ppt_n"] for r in store.ppt_history(args.profile, str(region), tip_key)]
-        print(ppt_progress(history, _kpa_area(tip_key)).words)
+        print(ppt_progress(history, pressure_area, unit).words)
         proposed = propose_limit(summary, safety, area)
         limit, note = proposed.limit_n, proposed.note
         if proposed.capped:
-            print(f"The limit is capped at {safety.ceiling_words}: {limit:.1f} N.")
-        if not args.yes and not _confirm(f"Use {limit:.1f} N as your comfort limit here?"):
+            print(f"The limit is capped at {safety.ceiling_words}: {shown.text(limit)}.")
+        if not args.yes and not _confirm(f"Use {shown.text(limit)} as your comfort limit here?"):
             print("Not saved as your limit (the measurement is kept).")
             return 0
         limit_id = store.set_limit(
@@ -425,7 +482,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         )
         if ppt_id is not None:
             store.link_ppt_limit(ppt_id, limit_id)
-    print(f"{args.profile} · {region}: comfort limit {limit:.2f} N (measured)")
+    words = describe(limit, unit, pressure_area)
+    print(f"{args.profile} · {region}: comfort limit {words}, measured")
     return 0
 
 

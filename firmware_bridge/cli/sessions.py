@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge.errors import UsageError
+from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
 from review.stats import session_stats
@@ -75,6 +76,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             day_from=day_from,
             day_to=day_to,
         )
+        unit = chosen_unit(store)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -83,18 +85,24 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'id':>5}  {'started (UTC)':<20} {'profile':<10} {'region':<24} {'min':>6} "
-        f"{'peak N':>7} {'over s':>7}"
+        f"{'peak':>13} {'over s':>7}"
     )
     for r in rows:
         minutes = (r.get("duration_s") or 0) / 60
-        peak = "-" if r.get("peak_n") is None else format(r["peak_n"], ".1f")
+        # each session in pressure only when its own tip was flat and of known area
+        peak = _shown(unit, r).text(r.get("peak_n"))
         over = r.get("time_over_limit_s") or 0
         print(
             f"{r['id']:>5}  {str(r['started_at'])[:19]:<20} {r.get('profile') or '':<10} "
             f"{r.get('region') or '-':<24} {minutes:6.1f} "
-            f"{peak:>7} {over:7.1f}"
+            f"{peak:>13} {over:7.1f}"
         )
     return 0
+
+
+def _shown(unit: str, summary: dict[str, Any]) -> Readout:
+    """How one session's forces read: in pressure only on its known flat tip."""
+    return readout(unit, summary.get("tip_area_cm2"))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -102,21 +110,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     with Store.open(args.data_dir) as store:
         summary = store.session_summary(args.id)
         stats = session_stats(store, args.id).as_dict()
+        unit = chosen_unit(store)
     if args.json:
         print(json.dumps(summary | {"stats": stats}, indent=2))
         return 0
+    shown = _shown(unit, summary)
     keys = (
         "id", "started_at", "ended_at", "status", "source", "profile", "region", "device_id",
-        "n_samples", "duration_s", "peak_n", "limit_n", "time_over_limit_s", "dropped_frames",
+        "tip", "n_samples", "duration_s", "limit_n", "time_over_limit_s", "dropped_frames",
         "bad_frames", "gaps",
     )  # fmt: skip
     for key in keys:
-        print(f"{key:>18}: {summary.get(key)}")
+        label, value = key, summary.get(key)
+        if key == "limit_n":  # the peak is in the statistics below, from the samples
+            label, value = "limit", shown.text(value)
+        print(f"{label:>18}: {value}")
+    if shown.note:
+        print(f"{'unit':>18}: {shown.note}")
     kinds: dict[str, int] = {}
     for event in summary.get("events", []):
         kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
     print(f"{'events':>18}: " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
-    print(_stats_text(stats))
+    print(_stats_text(stats, shown))
     return 0
 
 
@@ -124,12 +139,13 @@ def _number(value: Any, fmt: str, unit: str = "") -> str:
     return "-" if value is None else f"{format(value, fmt)}{unit}"
 
 
-def _stats_text(stats: dict[str, Any]) -> str:
+def _stats_text(stats: dict[str, Any], shown: Readout) -> str:
     zones = ", ".join(f"{k} {v:.1f} s" for k, v in stats["time_in_zone_s"].items() if v > 0)
+    impulse = stats["impulse_ns"]
     lines = {
         "time in zones": zones or "-",
-        "peak": _number(stats["peak_n"], ".1f", " N"),
-        "impulse": _number(stats["impulse_ns"], ".0f", " N·s"),
+        "peak": shown.text(stats["peak_n"]),
+        "impulse": _number(shown.value(impulse), ".0f", f" {shown.unit}·s"),
         "over-limit count": str(stats["over_limit_count"]),
         "longest hold": _number(stats["longest_hold_s"], ".1f", " s"),
         "sample rate": _number(stats["sample_rate_hz"], ".1f", " Hz"),

@@ -17,6 +17,7 @@ from firmware_bridge.readout import (
     paired_units,
     parse_unit,
     pressure_note,
+    pressure_unit,
     readout,
     save_unit,
     table_cells,
@@ -107,6 +108,7 @@ def test_tables_pair_the_chosen_unit_with_its_companion_and_dash_a_guessed_press
     assert table_cells(30.0, "kPa", None) == ("—", "30.0")
     assert table_cells(KGF_N, "kgf/cm²", 2.0) == ("0.50", "1.00")
     assert [force_unit(u) for u in DISPLAY_UNITS] == ["N", "kgf", "lbf", "N", "kgf"]
+    assert [pressure_unit(u) for u in DISPLAY_UNITS] == ["kPa", "kPa", "kPa", "kPa", "kgf/cm²"]
 
 
 def test_signed_and_finer_readouts_for_offsets_and_instrument_precision() -> None:
