@@ -23,21 +23,26 @@ function prepareCanvas(canvas) {
 /** Draw the curve.
  * @param {HTMLCanvasElement} canvas
  * @param {{t: number[], f: (number|null)[], start: number, now: number, windowS: number,
- *          limit: number|null, live: boolean}} curve  samples from index `start`; `now` is the
- *   session time at the right edge.
+ *          limit: number|null, live: boolean, scale: number, unit: string, digits: number}} curve
+ *   samples (N) from index `start`; `now` is the session time at the right edge; forces are
+ *   drawn in `unit`, `scale` of them to the newton, the limit with `digits` decimals.
  */
 function drawChart(canvas, curve) {
   const prepared = prepareCanvas(canvas);
   if (!prepared) return;
   const { g, width, height } = prepared;
 
-  const { t: ts, f: fs, start, limit, windowS } = curve;
+  const { t: ts, start, windowS } = curve;
+  const k = Number.isFinite(curve.scale) && curve.scale > 0 ? curve.scale : 1;
+  const unit = curve.unit || "N";
+  const fs = curve.f;
+  const limit = curve.limit ? curve.limit * k : null;
   const n = ts.length;
   const newest = curve.now;
   const from = newest - windowS;
-  let top = limit ? limit * 1.4 : 10;
+  let top = limit ? limit * 1.4 : 10 * k;
   for (let i = start; i < n; i += 1) {
-    if (ts[i] >= from && fs[i] !== null && fs[i] * 1.1 > top) top = fs[i] * 1.1;
+    if (ts[i] >= from && fs[i] !== null && fs[i] * k * 1.1 > top) top = fs[i] * k * 1.1;
   }
   const left = 48;
   const right = 84;
@@ -72,7 +77,7 @@ function drawChart(canvas, curve) {
     g.moveTo(left, y(v));
     g.lineTo(left + plotW, y(v));
     g.stroke();
-    g.fillText(`${Math.round(v * 10) / 10}`, left - 6, y(v));
+    g.fillText(`${Math.round(v * 100) / 100}`, left - 6, y(v));
   }
   g.textAlign = "center";
   g.textBaseline = "top";
@@ -83,7 +88,7 @@ function drawChart(canvas, curve) {
   g.save();
   g.translate(12, pad + plotH / 2);
   g.rotate(-Math.PI / 2);
-  g.fillText("N", 0, -6);
+  g.fillText(unit, 0, -6);
   g.restore();
 
   if (limit) {
@@ -98,7 +103,7 @@ function drawChart(canvas, curve) {
     g.fillStyle = "#1f2328";
     g.textAlign = "left";
     g.textBaseline = "middle";
-    g.fillText(`limit ${fmt(limit, 1)} N`, left + plotW + 6, y(limit));
+    g.fillText(`limit ${fmt(limit, curve.digits ?? 1)} ${unit}`, left + plotW + 6, y(limit));
   }
 
   // the curve, clipped to the plot: gaps where force is unknown or samples are missing
@@ -120,8 +125,8 @@ function drawChart(canvas, curve) {
       pen = false;
       continue;
     }
-    if (!pen || (prevT !== null && t - prevT > 0.5)) g.moveTo(x(t), y(f));
-    else g.lineTo(x(t), y(f));
+    if (!pen || (prevT !== null && t - prevT > 0.5)) g.moveTo(x(t), y(f * k));
+    else g.lineTo(x(t), y(f * k));
     pen = true;
     prevT = t;
   }

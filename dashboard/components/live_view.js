@@ -19,6 +19,18 @@ function fmt(value, digits) {
 // A few tenths below zero is the tare's noise, not a reading: shown as 0.
 const shownForce = (f) => (Number.isFinite(f) && f < 0 && f > -0.5 ? 0 : f);
 
+// How the server says to read a force out (firmware_bridge/readout.py): the unit, the factor from
+// newtons and the digits. Newtons until the first message says otherwise.
+const NEWTONS = { unit: "N", per_newton: 1, decimals: 1, note: null };
+const readoutOf = (r) => (r && Number.isFinite(r.per_newton) && r.unit ? r : NEWTONS);
+const inUnit = (force, r) => (Number.isFinite(force) ? force * r.per_newton : null);
+const withUnit = (force, r) => {
+  const value = inUnit(force, r);
+  return value === null ? "—" : `${fmt(value, r.decimals)} ${r.unit}`;
+};
+// An asked-for Zero's outcome stays in view this long (ms).
+const TARE_SHOWN_MS = 10000;
+
 class LiveView {
   constructor(root) {
     this.root = root;
@@ -29,6 +41,9 @@ class LiveView {
     this.said = new Map();
     this.shown = new Map();
     this.state = null;
+    this.readout = NEWTONS;
+    this.tareKey = null;
+    this.tareSeenAt = 0;
     this.zone = "no_signal";
     this.prev = { zone: "no_signal", ramp: false, release: false };
     this.updates = 0;
@@ -207,15 +222,15 @@ class LiveView {
     const zone = ZONES[s.zone] ? s.zone : "no_signal";
     const known = zone !== "no_signal" && zone !== "uncalibrated";
     const force = known ? shownForce(s.force_n) : null;
+    const r = readoutOf(s.readout);
+    const second = s.companion ? readoutOf(s.companion) : null;
     this.state = s;
+    this.readout = r;
     this.root.dataset.zone = zone;
-    this.setText(this.el("pg-value"), fmt(force, 1));
+    this.setText(this.el("pg-value"), fmt(inUnit(force, r), r.decimals));
+    this.setText(this.el("pg-unit"), r.unit);
     this.el("pg-unit").hidden = !Number.isFinite(force);
-    const kpa =
-      known && Number.isFinite(s.pressure_kpa) && Number.isFinite(force) && s.tip_area_cm2
-        ? `${fmt((10 * force) / s.tip_area_cm2, 0)} kPa`
-        : "";
-    this.setText(this.el("pg-pressure"), kpa);
+    this.setText(this.el("pg-pressure"), second && Number.isFinite(force) ? withUnit(force, second) : "");
     this.setText(this.el("pg-zone"), ZONES[zone].words);
 
     const limit = Number.isFinite(s.limit_n) ? s.limit_n : null;
@@ -223,7 +238,7 @@ class LiveView {
     let detail = "";
     if (zone === "no_signal") detail = s.message || "no reading from the tool";
     else if (zone === "danger") detail = "far over your limit: lift the tool now";
-    else if (zone === "over") detail = `over your comfort limit of ${fmt(limit, 1)} N`;
+    else if (zone === "over") detail = `over your comfort limit of ${withUnit(limit, r)}`;
     else if (zone === "uncalibrated") detail = "the tool is not calibrated: nothing is judged";
     if (known && zone !== "danger") {
       if (s.release_prompt) {
@@ -242,11 +257,10 @@ class LiveView {
     this.setText(this.el("pg-detail"), detail);
 
     let limitText = "—";
-    if (limit !== null) {
-      const area = Number.isFinite(s.tip_area_cm2) ? s.tip_area_cm2 : null;
-      limitText = `${fmt(limit, 1)} N` + (area ? ` (${fmt((10 * limit) / area, 0)} kPa)` : "");
-    }
+    if (limit !== null) limitText = withUnit(limit, r) + (second ? ` (${withUnit(limit, second)})` : "");
     this.setText(this.el("pg-limit"), limitText);
+    this.setText(this.el("pg-tip"), s.stale || lostReason ? "—" : s.tip_label || "not known: force only");
+    this.setText(this.el("pg-notice"), this.noticeText(s, lostReason, r));
     let hold = "—";
     if (known) {
       hold = `${Math.floor(s.hold_s || 0)} s`;
@@ -267,6 +281,29 @@ class LiveView {
     }
     this.zone = zone;
     this.dirty = true;
+  }
+
+  /** The zero's state: a Zero being taken, its outcome for a while, or a drift warning. */
+  noticeText(s, lostReason, r) {
+    if (lostReason || s.stale) return "";
+    if (s.taring) return "Zeroing… keep the tool still, off your body.";
+    const tare = s.tare;
+    const key = tare ? `${tare.t_s}:${tare.accepted}` : null;
+    if (key !== this.tareKey) {
+      this.tareKey = key;
+      this.tareSeenAt = performance.now();
+    }
+    if (tare && performance.now() - this.tareSeenAt < TARE_SHOWN_MS) {
+      return tare.accepted ? "Zeroed: the tool now reads 0 with nothing on it." : `Not zeroed: ${tare.reason}.`;
+    }
+    if (s.drift_warning) {
+      const moved = withUnit(Math.abs(s.zero_shift_n || 0), r);
+      return (
+        `The tool's zero has moved ${moved} since it was set (${s.drift_warning}). ` +
+        "Lay the tool down untouched and press Zero; if it keeps moving, calibrate it again."
+      );
+    }
+    return "";
   }
 
   statusText(s, lostReason) {
@@ -322,6 +359,9 @@ class LiveView {
       windowS: this.config.window_s,
       limit: Number.isFinite(s.limit_n) ? s.limit_n : null,
       live: this.zone !== "no_signal",
+      scale: this.readout.per_newton,
+      unit: this.readout.unit,
+      digits: this.readout.decimals,
     });
   }
 

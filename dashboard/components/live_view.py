@@ -6,11 +6,16 @@ status strip). Sound (WebAudio) and spoken cues (speechSynthesis) are played the
 by the user's first click on the page. The HTML, CSS and JavaScript live beside this file and are
 read once at import.
 
-Elements carry ``data-testid`` attributes for tests: ``pg-value`` (force in N, ``—`` when not
-known), ``pg-pressure`` (kPa when the tip area is known), ``pg-zone``, ``pg-banner`` (``Ease off``,
+Forces are shown in the user's unit as each message's ``readout`` says (the server decides the
+unit, the factor and the digits; pressure only for a known flat tip).
+
+Elements carry ``data-testid`` attributes for tests: ``pg-value`` (the force in the user's unit,
+``—`` when not known), ``pg-unit``, ``pg-pressure`` (the smaller second readout: kPa under a force
+on a known flat tip, the force under a pressure), ``pg-zone``, ``pg-banner`` (``Ease off``,
 ``STOP``, ``Release``, ``Slow down``, ``NO SIGNAL`` or empty), ``pg-detail``, ``pg-limit``,
-``pg-hold``, ``pg-session``, ``pg-status``, ``pg-sound``, ``pg-mute``, ``pg-speech``, and the
-hidden ``pg-updates`` (messages received) and ``pg-last-sample-t`` (newest sample time drawn).
+``pg-hold``, ``pg-tip``, ``pg-notice`` (Zeroing…, Zeroed, Not zeroed, a drift warning, or
+empty), ``pg-session``, ``pg-status``, ``pg-sound``, ``pg-mute``, ``pg-speech``, and the hidden
+``pg-updates`` (messages received) and ``pg-last-sample-t`` (newest sample time drawn).
 """
 
 from __future__ import annotations

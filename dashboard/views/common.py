@@ -20,6 +20,8 @@ COMMAND_EXPIRY_S = 60.0
 WAIT_S = 2.0
 
 _PENDING = "pg_pending_command"
+#: Commands in words, where their names do not say it ("The bridge could not zero the tool: …").
+_LABELS = {"tare": "zero the tool"}
 _FLASH = "pg_flash"
 
 
@@ -101,7 +103,7 @@ def follow_pending(store: Store) -> str | None:
     command = pending()
     if command is None:
         return None
-    label = str(command["kind"]).replace("_", " ")
+    label = _LABELS.get(str(command["kind"]), str(command["kind"]).replace("_", " "))
     try:
         row = store.get_command(int(command["id"]))
     except (NotFoundError, PressureGuardError) as exc:

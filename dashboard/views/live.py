@@ -12,10 +12,12 @@ from typing import Any
 import streamlit as st
 
 from calibration.limits import resolve_limit
+from calibration.tips import TIPS, TOOL_TIP, Tip, pressure_area, tip_in_use
 from dashboard import resources
 from dashboard.components import live_view
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError, UsageError
+from firmware_bridge.readout import chosen_unit, describe
 from firmware_bridge.store import Store
 
 NEW_PROFILE = "➕ New profile…"
@@ -29,20 +31,47 @@ def _profiles(store: Store) -> list[str]:
     return names or ["default"]
 
 
-def _limit_hint(store: Store, profile: str, region: str | None, preset: float | None) -> str:
+def _limit_hint(
+    store: Store, profile: str, region: str | None, tip: Tip | None, preset: float | None
+) -> str:
     """Which comfort limit a session started now will use: the bridge's own rule."""
+    key = tip.key if tip is not None and tip.key != TOOL_TIP else None
     try:
-        limit_n, basis = resolve_limit(store, profile, region, preset)
+        limit_n, basis = resolve_limit(
+            store, profile, region, preset, tip=key, tip_area_cm2=tip.area_cm2 if tip else None
+        )
+        shown = describe(limit_n, chosen_unit(store), pressure_area(tip))
     except (PressureGuardError, UsageError) as exc:
         return f"The comfort limit cannot be looked up: {exc}"
     if preset is not None:
-        return f"This session will use **{limit_n:.1f} N**, set when PressureGuard was started."
+        return f"This session will use **{shown}**, set when PressureGuard was started."
     if basis.startswith("your"):
-        return f"Your comfort limit here: **{limit_n:.1f} N** ({basis})."
+        return f"Your comfort limit here: **{shown}** ({basis})."
     return (
         f"No limit of your own here yet: the shipped conservative default applies, "
-        f"**{limit_n:.1f} N** ({basis})."
+        f"**{shown}** ({basis})."
     )
+
+
+def _tip_choice(state: dict[str, Any]) -> Tip | None:
+    """The tip for the session: the tool's own (when it reports one) or one from the library."""
+    tool_area = state.get("tool_tip_area_cm2")
+    own = tip_in_use(None, tool_area)
+    own_words = own.label if own else "not sure / another tip (force only, no kPa)"
+    keys = ["", *TIPS]
+    current = state.get("tip") or ""
+    key = st.selectbox(
+        "Tip on the tool",
+        keys,
+        index=keys.index(current) if current in keys else 0,
+        format_func=lambda k: TIPS[k].label if k else own_words,
+        key="pg_tip",
+        help=(
+            "Limits are kept per tip, and pressure (kPa) is shown only for a flat tip of known "
+            "area: under a knob or a ball the contact grows as you press."
+        ),
+    )
+    return tip_in_use(key or None, tool_area)
 
 
 def _start_form(store: Store, state: dict[str, Any] | None) -> None:
@@ -60,9 +89,10 @@ def _start_form(store: Store, state: dict[str, Any] | None) -> None:
     )
     side = st.radio("Side", resources.SIDES, horizontal=True, key="pg_side", disabled=slug is None)
     region = resources.region_value(slug, side)
+    tip = _tip_choice(state or {})
     if profile:
         preset = (state or {}).get("preset_limit_n")
-        st.caption(_limit_hint(store, profile, region, preset))
+        st.caption(_limit_hint(store, profile, region, tip, preset))
     pain = st.select_slider(
         "Pain right now (0 = none, 10 = worst imaginable)",
         options=common.PAIN_OPTIONS,
@@ -78,7 +108,12 @@ def _start_form(store: Store, state: dict[str, Any] | None) -> None:
         width="stretch",
         key="pg_start",
     ):
-        args = {"profile": profile, "region": region, "pain_before": common.pain_value(pain)}
+        args = {
+            "profile": profile,
+            "region": region,
+            "tip": tip.key if tip is not None and tip.key != TOOL_TIP else "",
+            "pain_before": common.pain_value(pain),
+        }
         if common.post(store, "start_session", args) is not None:
             st.rerun()
 
@@ -134,11 +169,32 @@ def session_panel(store: Store, bridge_was_up: bool) -> None:
     if state.get("recording"):
         st.info(f"**Recording session {state.get('session_id')}**", icon=":material/circle:")
         who = state.get("profile") or "—"
-        st.caption(f"Profile {who} · {resources.region_label(state.get('region'))}")
+        tip = state.get("tip_label") or "tip not known"
+        st.caption(f"Profile {who} · {resources.region_label(state.get('region'))} · {tip}")
         _stop_form(store)
     else:
         st.markdown("**Not recording.** Choose where you will work, then start.")
         _start_form(store, state)
+    _zero_button(store, state)
+
+
+def _zero_button(store: Store, state: dict[str, Any]) -> None:
+    """Zero (tare) the tool now; the bridge takes it only unloaded and still."""
+    st.divider()
+    if st.button(
+        "Zero the tool",
+        icon=":material/exposure_zero:",
+        disabled=common.pending() is not None or not state.get("connected"),
+        width="stretch",
+        key="pg_zero",
+        help="Zero only with nothing on the tool: a load is never zeroed away.",
+    ):
+        common.post(store, "tare", {})
+        st.rerun()
+    st.caption(
+        "Reads more than 0 with nothing on it? Lay the tool down untouched, then press **Zero**. "
+        "The outcome shows under the live reading."
+    )
 
 
 store = common.store_or_stop()

@@ -66,6 +66,7 @@ def test_live_start_session_posts_the_command(
     at.run()
     at.radio(key="pg_side").set_value("left")
     at.select_slider(key="pg_pain_before").set_value(6)
+    at.selectbox(key="pg_tip").select("knob")
     at.run()
     assert "shipped conservative default" in texts(at)
     at.button(key="pg_start").click().run()
@@ -75,6 +76,7 @@ def test_live_start_session_posts_the_command(
     assert commands[0]["args"] == {
         "profile": "anna",
         "region": "upper-trapezius:left",
+        "tip": "knob",
         "pain_before": 6,
     }
     assert "Waiting for the bridge to start session" in texts(at)
@@ -87,7 +89,32 @@ def test_live_new_profile_and_no_region(store: Store, set_live: MakeLive, fresh:
     at.text_input(key="pg_new_profile").input("  bo ").run()
     at.button(key="pg_start").click().run()
     (command,) = taken(store)
-    assert command["args"] == {"profile": "bo", "region": None, "pain_before": None}
+    assert command["args"] == {"profile": "bo", "region": None, "tip": "", "pain_before": None}
+
+
+def test_live_the_tips_own_limit_and_kpa_only_for_a_flat_tip(
+    store: Store, set_live: MakeLive, fresh: None
+) -> None:
+    store.set_limit("default", "calf:right", 11.5, "measured")
+    store.set_limit("default", "calf:right", 25.0, "manual", tip="knob")
+    set_live(tool_tip_area_cm2=1.0)  # the tool reports a flat 1 cm² tip of its own
+    at = page("live").run()
+    at.selectbox(key="pg_region").select("calf")
+    at.run()
+    at.radio(key="pg_side").set_value("right").run()
+    assert "Your comfort limit here: **11.5 N (115 kPa)** (your measured limit)" in texts(at)
+    at.selectbox(key="pg_tip").select("knob").run()
+    assert "**25.0 N** (your manual limit for the knob tip)" in texts(at)  # no kPa: rounded
+    store.set_setting("display_unit", "kgf")
+    at.run()
+    assert "**2.55 kgf** (your manual limit for the knob tip)" in texts(at)
+
+
+def test_live_zero_button_posts_a_tare(store: Store, set_live: MakeLive, fresh: None) -> None:
+    set_live()
+    at = page("live").run()
+    at.button(key="pg_zero").click().run()
+    assert [c["kind"] for c in taken(store)] == ["tare"]
 
 
 def test_live_shows_the_users_own_limit(store: Store, set_live: MakeLive, fresh: None) -> None:

@@ -85,6 +85,41 @@ def test_live_value_warning_no_signal_and_bridge_restart(browser, tmp_path: Path
     assert app.proc.returncode == 0, app.log.read_text()
 
 
+def test_the_users_unit_the_tip_and_the_zero_button(browser, tmp_path: Path) -> None:
+    app = launch(tmp_path, "run", "sim://?pattern=zero&seed=4", "--tip", "knob", "--limit", "20N")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app.url)
+        tip = page.get_by_test_id("pg-tip")
+        page.wait_for_function(
+            "(document.querySelector('[data-testid=pg-tip]')?.textContent || '').includes('knob')",
+            timeout=30_000,
+        )
+        assert "knob" in tip.inner_text()
+        assert page.get_by_test_id("pg-pressure").inner_text() == ""  # no kPa under a knob
+        assert page.get_by_test_id("pg-limit").inner_text() == "20.0 N"
+
+        with Store.open(app.data_dir) as store:  # the sidebar's unit picker saves this setting
+            store.set_setting("display_unit", "kgf")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=pg-unit]')?.textContent === 'kgf'",
+            timeout=10_000,
+        )
+        assert page.get_by_test_id("pg-limit").inner_text() == "2.04 kgf"
+
+        page.get_by_role("button", name="Zero the tool").click()
+        notice = page.get_by_test_id("pg-notice")
+        page.wait_for_function(
+            "(document.querySelector('[data-testid=pg-notice]')?.textContent || '')"
+            ".startsWith('Zeroed')",
+            timeout=15_000,
+        )
+        assert "reads 0" in notice.inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "live-kgf-zeroed.png"))
+    finally:
+        stop(app)
+
+
 def test_every_page_renders_and_is_saved_as_a_screenshot(browser, tmp_path: Path) -> None:
     app = launch(tmp_path, "demo")
     try:
