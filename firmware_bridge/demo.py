@@ -11,13 +11,14 @@ from firmware_bridge.store import Store
 
 log = logging.getLogger(__name__)
 
-#: (days ago, region, simulator seed, minutes, pain before, pain after)
+#: (days ago, region, tip (None: the tool's own flat tip), simulator seed, minutes, pain before,
+#: pain after)
 SEEDED = (
-    (9, "upper-trapezius:left", 11, 6, 6, 4),
-    (7, "upper-trapezius:right", 12, 5, 5, 4),
-    (4, "lumbar-paraspinals:left", 13, 8, 6, 3),
-    (2, "upper-trapezius:left", 14, 6, 5, 3),
-    (1, "gluteal:right", 15, 4, 4, 4),
+    (9, "upper-trapezius:left", None, 11, 6, 6, 4),
+    (7, "upper-trapezius:right", None, 12, 5, 5, 4),
+    (4, "lumbar-paraspinals:left", "knob", 13, 8, 6, 3),
+    (2, "upper-trapezius:left", None, 14, 6, 5, 3),
+    (1, "gluteal:right", "ball-63mm", 15, 4, 4, 4),
 )
 
 
@@ -33,11 +34,12 @@ def seed_sessions(data_dir: Path) -> list[int]:
             return []
         ids = []
         now = datetime.now(UTC).replace(microsecond=0)
-        for days, region, seed, minutes, before, after in SEEDED:
+        for days, region, tip, seed, minutes, before, after in SEEDED:
             started = now - timedelta(days=days, hours=2)
             options = RecordOptions(
                 source=f"sim://?seed={seed}&speed=0&duration={minutes * 60}",
                 region=region,
+                tip=tip,
                 started_at=started,
             )
             session_id = Bridge(store, options).run()
