@@ -7,12 +7,18 @@ An interval longer than :func:`gap_threshold_s` is a **gap** (the signal was los
 no zone, breaks a hold and adds nothing to the impulse, so nothing is invented for time without
 data. The zones themselves are the ones judged live (:class:`firmware_bridge.zones.Zone`), so the
 review shows what the user was told.
+
+The pass over the samples (:func:`sample_totals`) is the expensive part; everything else comes from
+the session's row (:func:`stats_from`), so :mod:`review.stats_cache` can keep the totals of an ended
+session and rebuild exactly the same :class:`SessionStats` from them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +134,26 @@ class SessionStats:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class SampleTotals:
+    """What one pass over a session's samples gives: the :class:`SessionStats` fields that need
+    the samples (the others come from the session's row). Same meanings as there.
+    """
+
+    n_samples: int
+    duration_s: float
+    time_in_zone_s: dict[str, float]
+    peak_n: float | None
+    peak_filtered_n: float | None
+    peak_pct_of_limit: float | None
+    impulse_ns: float
+    over_limit_count: int
+    longest_hold_s: float | None
+    sample_rate_hz: float | None
+    gaps: int
+    gap_total_s: float
+
+
 class LimitTimeline:
     """The comfort limit in force at any session time, from the session's ``limit`` events.
 
@@ -226,6 +252,25 @@ class _Accumulator:
         holding = self._holds(fresh, ff, limit, breaks)
         self.last = (float(t[-1]), float(f[-1]), int(z[-1]), holding)
 
+    def totals(self) -> SampleTotals:
+        """What the samples added so far amount to."""
+        zone_s = {zone.label: float(self.zone_s[zone - _ZONE_BASE]) for zone in Zone}
+        duration = 0.0 if self.last is None or self.t_first is None else self.last[0] - self.t_first
+        return SampleTotals(
+            n_samples=self.n,
+            duration_s=duration,
+            time_in_zone_s=zone_s,
+            peak_n=_finite(self.peak),
+            peak_filtered_n=_finite(self.peak_filtered),
+            peak_pct_of_limit=_finite(100 * self.peak_ratio),
+            impulse_ns=self.impulse,
+            over_limit_count=self.entries,
+            longest_hold_s=self.longest_hold if self.limits.known else None,
+            sample_rate_hz=self.steps / self.stepped_s if self.stepped_s > 0 else None,
+            gaps=self.gaps,
+            gap_total_s=self.gap_total,
+        )
+
     def _holds(
         self, t: FloatArray, ff: FloatArray, limit: FloatArray, breaks: npt.NDArray[np.bool_]
     ) -> bool:
@@ -263,13 +308,20 @@ class _Accumulator:
         return bool(state[-1]) if state.size else False
 
 
-def session_stats(store: Store, session_id: int, batch_size: int = 65536) -> SessionStats:
+def session_stats(
+    store: Store,
+    session_id: int,
+    batch_size: int = 65536,
+    *,
+    pace: Callable[[float], None] | None = None,
+) -> SessionStats:
     """The stats of one session, from one streaming pass over its samples.
 
     Args:
         store: the open store.
         session_id: the session.
         batch_size: samples read at a time (bounds the memory used; the result is the same).
+        pace: called after each batch with the seconds it took (see :func:`sample_totals`).
 
     Returns:
         See :class:`SessionStats`.
@@ -279,36 +331,98 @@ def session_stats(store: Store, session_id: int, batch_size: int = 65536) -> Ses
         StoreError: the store cannot be read.
     """
     summary = store.session_summary(session_id)
+    totals = sample_totals(store, summary, batch_size, pace=pace)
+    return stats_from(summary, totals)
+
+
+def sample_totals(
+    store: Store,
+    summary: dict[str, Any],
+    batch_size: int = 65536,
+    *,
+    pace: Callable[[float], None] | None = None,
+) -> SampleTotals:
+    """One streaming pass over a session's samples, judged against the limits in ``summary``.
+
+    Args:
+        store: the open store.
+        summary: the session's :meth:`~firmware_bridge.store.Store.session_summary` (its limit,
+            rate and ``limit`` events are used).
+        batch_size: samples read at a time (bounds the memory used; the result is the same).
+        pace: called after each batch with the seconds it took; a background caller sleeps in
+            it (so a bridge in the same process keeps the CPU) or raises to stop.
+
+    Raises:
+        NotFoundError: no such session.
+        StoreError: the store cannot be read.
+    """
+    session_id = int(summary["id"])
     limits = LimitTimeline(summary["events"], summary["limit_n"])
     period = session_period_s(store, session_id, summary["rate_hz"])
     acc = _Accumulator(limits, gap_threshold_s(period))
-    for batch in store.iter_arrays(session_id, _COLUMNS, batch_size=batch_size):
+    started = time.perf_counter()
+    batches = store.iter_arrays(session_id, _COLUMNS, batch_size=batch_size)
+    for batch in _even(batches, batch_size):
         acc.add(batch["t_s"], batch["force_n"], batch["filtered_n"], batch["zone"])
+        if pace is not None:
+            pace(time.perf_counter() - started)
+            started = time.perf_counter()
+    return acc.totals()
+
+
+def _even(batches: Iterable[dict[str, Any]], size: int) -> Iterator[dict[str, Any]]:
+    """The same samples in batches of exactly ``size`` (the last one shorter).
+
+    How the store cuts a session into batches depends on its chunks, which compaction merges;
+    sums over the same batches give the same result to the last bit, so the stats of a session
+    do not change when it is compacted (and a kept copy equals a fresh one exactly).
+    """
+    held: list[dict[str, Any]] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += len(batch["t_s"])
+        while count >= size:
+            joined = {k: np.concatenate([b[k] for b in held]) for k in batch}
+            yield {k: v[:size] for k, v in joined.items()}
+            count -= size
+            held = [{k: v[size:] for k, v in joined.items()}] if count else []
+    if held:
+        yield {k: np.concatenate([b[k] for b in held]) for k in held[0]}
+
+
+def stats_from(summary: dict[str, Any], totals: SampleTotals) -> SessionStats:
+    """A session's stats: the totals of its samples with what its row says (limit, rate,
+    frames, events, pain ratings).
+
+    Args:
+        summary: the session's summary, with ``events``.
+        totals: :func:`sample_totals` of the same session.
+    """
     kinds: dict[str, int] = {}
     for event in summary["events"]:
         kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
-    zone_s = {zone.label: float(acc.zone_s[zone - _ZONE_BASE]) for zone in Zone}
+    zone_s = totals.time_in_zone_s
     before, after = summary["pain_before"], summary["pain_after"]
-    duration = 0.0 if acc.last is None or acc.t_first is None else acc.last[0] - acc.t_first
     return SessionStats(
-        session_id=int(session_id),
-        n_samples=acc.n,
-        duration_s=duration,
-        time_in_zone_s=zone_s,
+        session_id=int(summary["id"]),
+        n_samples=totals.n_samples,
+        duration_s=totals.duration_s,
+        time_in_zone_s=dict(zone_s),
         time_over_limit_s=zone_s["over"] + zone_s["danger"],
-        peak_n=_finite(acc.peak),
-        peak_filtered_n=_finite(acc.peak_filtered),
+        peak_n=totals.peak_n,
+        peak_filtered_n=totals.peak_filtered_n,
         limit_n=summary["limit_n"],
-        peak_pct_of_limit=None if not math.isfinite(acc.peak_ratio) else 100 * acc.peak_ratio,
-        impulse_ns=acc.impulse,
-        over_limit_count=acc.entries,
-        longest_hold_s=acc.longest_hold if limits.known else None,
-        sample_rate_hz=acc.steps / acc.stepped_s if acc.stepped_s > 0 else None,
+        peak_pct_of_limit=totals.peak_pct_of_limit,
+        impulse_ns=totals.impulse_ns,
+        over_limit_count=totals.over_limit_count,
+        longest_hold_s=totals.longest_hold_s,
+        sample_rate_hz=totals.sample_rate_hz,
         nominal_rate_hz=summary["rate_hz"],
         lost_frames=int(summary["dropped_frames"]),
         bad_frames=int(summary["bad_frames"]),
-        gaps=acc.gaps,
-        gap_total_s=acc.gap_total,
+        gaps=totals.gaps,
+        gap_total_s=totals.gap_total_s,
         events_by_kind=dict(sorted(kinds.items())),
         pain_before=before,
         pain_after=after,

@@ -5,6 +5,9 @@ samples); reading them back costs a row each. When a session ends it is queued h
 background thread of the Store merges its chunks into chunks of :data:`COMPACT_SAMPLES` samples,
 one short transaction at a time, so ending a session never stalls the bridge's loop and other
 writers never wait long. Readers see the old chunks or the merged one, never both.
+
+The same thread then sums up the session for the review (:mod:`review.stats_cache`: one pass
+over its samples, kept in ``sessions.stats``), so the History page never has to.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.store._base import StoreBase, _rollback, store_error, utc_iso
 from firmware_bridge.store.samples import SAMPLE_COLUMNS
+
+if TYPE_CHECKING:
+    from firmware_bridge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,10 @@ _HEADS_PER_PIECE = 65536
 # The compactor pauses between pieces as long as the piece took (at most this): the bridge's
 # commits in this process and other processes' writes get the lock at least half of the time.
 _MAX_PAUSE_S = 0.05
+
+
+class _StoppedError(Exception):
+    """The background work was told to stop (the store is closing after Ctrl-C)."""
 
 
 class CompactionMixin(StoreBase):
@@ -71,7 +82,8 @@ class CompactionMixin(StoreBase):
         return self._compact(session_id, pace=False)
 
     def wait_for_compaction(self, timeout: float | None = None) -> bool:
-        """Wait until the background compaction of ended sessions is done.
+        """Wait until the background compaction of ended sessions is done (their review
+        statistics kept too).
 
         Returns:
             False when ``timeout`` seconds passed first.
@@ -190,9 +202,13 @@ class CompactionMixin(StoreBase):
                 sid = self._compact_queue[0]
             try:
                 self._compact(sid, pace=True)
+                self._keep_stats(sid)
+            except _StoppedError:
+                log.info("session %d: its statistics are left for later", sid)
             except PressureGuardError as exc:
-                # Left as it is (every sample readable); retried when a bridge next starts.
-                log.warning("session %d could not be compacted: %s", sid, exc)
+                # Left as it is (every sample readable): compaction is retried when a bridge next
+                # starts, the statistics are computed when first needed.
+                log.warning("session %d could not be compacted and summed up: %s", sid, exc)
             except Exception:
                 log.exception("compacting session %d failed", sid)
             finally:
@@ -200,6 +216,19 @@ class CompactionMixin(StoreBase):
                     if self._compact_queue and self._compact_queue[0] == sid:
                         self._compact_queue.popleft()
                     self._compact_cv.notify_all()
+
+    def _keep_stats(self, session_id: int) -> None:
+        """Sum the compacted session up for the review, at the compactor's pace."""
+        # review builds on the store, so it is imported where it is used, not at the top
+        from review.stats_cache import keep_session_stats  # noqa: PLC0415 - import cycle
+
+        keep_session_stats(cast("Store", self), session_id, pace=self._pace)
+
+    def _pace(self, took: float) -> None:
+        """Between two pieces of background work: yield as long as the last piece took."""
+        if self._compact_abort:
+            raise _StoppedError
+        time.sleep(min(_MAX_PAUSE_S, took))
 
     def _finish_compaction(self) -> None:
         """Let the background compaction finish (before closing); Ctrl-C stops it after the

@@ -81,6 +81,8 @@ _FIELDS: dict[str, Callable[[object], object]] = {
 }
 
 _SELECT = "SELECT s.*, p.name AS profile FROM sessions s JOIN profiles p ON p.id = s.profile_id"
+#: update_session's fields the review statistics are computed from: changing one clears them.
+_STATS_INPUTS = frozenset({"limit_n", "rate_hz"})
 
 
 def _gap_list(rows: list[tuple[float, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -216,7 +218,8 @@ class SessionsMixin(SamplesMixin, CompactionMixin):
             **fields: any of device_id, firmware, calibration (dict), tip (a tip key),
                 tip_area_cm2 (only for a known flat tip: the area pressure is shown with), rate_hz,
                 tare_n, limit_n, region, pain_before, pain_after (0–10), note; ``meta`` (dict) is
-                merged into the stored meta. None clears a field.
+                merged into the stored meta. None clears a field. A new limit or rate clears
+                the kept review statistics (they are computed from both).
 
         Raises:
             TypeError: an unknown field name.
@@ -238,6 +241,8 @@ class SessionsMixin(SamplesMixin, CompactionMixin):
                 values["meta"] = to_json(from_json(row[0], {}) | meta)
             if values:
                 assignments = ", ".join(f"{k} = ?" for k in values)  # keys come from _FIELDS
+                if _STATS_INPUTS & values.keys():
+                    assignments += ", stats = NULL"
                 db.execute(
                     f"UPDATE sessions SET {assignments} WHERE id = ?",
                     (*values.values(), session_id),
@@ -484,6 +489,48 @@ class SessionsMixin(SamplesMixin, CompactionMixin):
         summary = _summary(row, [(t, d) for t, k, d in events if k == "gap"])
         summary["events"] = [{"t_s": t, "kind": k, "detail": d} for t, k, d in events]
         return summary
+
+    # -- kept review statistics (sessions.stats, see review.stats_cache) ------------------------
+
+    def stored_stats(self, session_id: int) -> dict[str, Any] | None:
+        """The review statistics kept for a session, as stored; None when none are.
+
+        Raises:
+            NotFoundError: no such session.
+        """
+        with self._read("read the session's statistics") as db:
+            row = db.execute("SELECT stats FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no session {session_id}")
+        try:
+            kept = from_json(row[0])
+        except ValueError:
+            log.warning("session %d: its kept statistics are not JSON; ignored", session_id)
+            return None
+        return kept if isinstance(kept, dict) else None
+
+    def keep_stats(self, session_id: int, stats: dict[str, Any]) -> bool:
+        """Keep the review statistics of a session that is no longer recording.
+
+        A cache: written beside any other writer without committing what it buffered (the
+        bridge's samples), and refused for a session still recording (its samples grow).
+
+        Args:
+            session_id: the session.
+            stats: JSON-ready statistics (:mod:`review.stats_cache` says what they hold).
+
+        Returns:
+            Whether they were kept (False: the session is recording or gone).
+
+        Raises:
+            StoreError: the store cannot be written.
+        """
+        with self._bare_write("keep the session's statistics") as db:
+            cur = db.execute(
+                "UPDATE sessions SET stats = ? WHERE id = ? AND status != 'recording'",
+                (to_json(stats), session_id),
+            )
+        return cur.rowcount > 0
 
     def delete_session(self, session_id: int) -> None:
         """Delete a session with its samples and events.

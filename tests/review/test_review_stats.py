@@ -126,3 +126,18 @@ def test_sessions_without_samples_limit_or_calibration(
     assert stats.time_in_zone_s["uncalibrated"] == pytest.approx(4.9)
     with pytest.raises(NotFoundError):
         session_stats(store, 12345)
+
+
+def test_compaction_changes_no_stat_to_the_last_bit(
+    store: Store, session_from_arrays: WriteSession
+) -> None:
+    """The store cuts a session into other batches once its chunks are merged; the stats (and
+    so a kept copy of them) stay exactly the same."""
+    rng = np.random.default_rng(5)
+    n = 150_000
+    t = np.cumsum(rng.uniform(0.0009, 0.0011, n))
+    force = np.clip(12 + np.cumsum(rng.normal(0, 0.3, n)) * 0.1, -1, None)
+    sid = session_from_arrays(t, force, chunk=rng.integers(20, 60, n), end=False)
+    before = session_stats(store, sid)
+    store.compact_session(sid)
+    assert session_stats(store, sid) == before
