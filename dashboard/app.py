@@ -10,6 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import resources
+from dashboard.unit_picker import unit_picker
+from firmware_bridge.errors import PressureGuardError
+
 VIEWS = Path(__file__).resolve().parent / "views"
 
 # An emoji favicon is drawn locally; a Material one would be fetched from the internet.
@@ -23,4 +27,11 @@ pages = [
     st.Page(VIEWS / "calibrate.py", title="Calibrate", icon=":material/scale:"),
     st.Page(VIEWS / "device.py", title="Device", icon=":material/usb:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+try:
+    store = resources.get_store()
+except PressureGuardError:
+    pass  # every page says so itself; without a store there is no unit to pick
+else:
+    unit_picker(store)  # in the sidebar of every page, before the page reads the unit
+page.run()

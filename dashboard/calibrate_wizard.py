@@ -19,6 +19,7 @@ import streamlit as st
 from calibration.wizard import CalibrationWizard, CheckResult, Fit, Step, StepResult, parse_weight
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError, UsageError
+from firmware_bridge.readout import chosen_unit, force_unit, readout
 from firmware_bridge.store import Store
 
 #: How often the wizard's fragment pulls new samples (seconds).
@@ -193,7 +194,7 @@ def _reading(run: WizardRun) -> None:
     extra = ""
     zero = run.wizard.tare_counts
     if run.fit is not None:
-        extra = f" · {run.fit.force(reading.counts):.3f} N"
+        extra = f" · {run.wizard.weight(run.fit.force(reading.counts))}"
     elif zero is not None:
         extra = f" · {reading.counts - zero:+.0f} from zero"
     st.progress(
@@ -242,7 +243,7 @@ def _check_step(run: WizardRun) -> None:
     wizard = run.wizard
     assert run.fit is not None
     st.markdown("**The fit**")
-    st.markdown("\n".join(f"- {line}" for line in run.fit.words()))
+    st.markdown("\n".join(f"- {line}" for line in run.fit.words(wizard.shown)))
     if run.saved_id is not None:
         return
     st.markdown(CHECK_TEXT)
@@ -332,6 +333,8 @@ def wizard_panel(store: Store) -> None:
     device_id = str(device_id)
     run = current_run(store, device_id)
     try:
+        # a load cell measures force: a chosen pressure unit reads in its force unit here
+        run.wizard.shown = readout(force_unit(chosen_unit(store)))
         pull(store, run)
     except PressureGuardError as exc:
         st.warning(f"Cannot read the tool's readings: {exc}")

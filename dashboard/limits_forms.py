@@ -2,9 +2,10 @@
 setting one by hand, and the shipped defaults. The guided measurement is in
 :mod:`dashboard.ppt_guide`.
 
-Every limit is per profile × body region (with its side) × tool tip; pressure (kPa) is only shown
-for a known flat tip (:func:`calibration.tips.pressure_shown`), and nothing is ever saved above
-the profile's ceiling from here.
+Every limit is per profile × body region (with its side) × tool tip, read out in the user's unit
+(:mod:`firmware_bridge.readout`); pressure is only shown for a known flat tip
+(:func:`calibration.tips.pressure_area`), and nothing is ever saved above the profile's ceiling
+from here.
 """
 
 from __future__ import annotations
@@ -24,12 +25,21 @@ from calibration.precautions import (
     SENSITIVE_FRACTION,
     ProfileSafety,
 )
-from calibration.tips import TIPS, Tip, pressure_shown
+from calibration.tips import TIPS, Tip, pressure_area
 from dashboard import resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import (
+    DISPLAY_UNITS,
+    Readout,
+    chosen_unit,
+    force_unit,
+    paired_units,
+    readout,
+    table_cells,
+)
 from firmware_bridge.store import Store
-from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_force, pressure_kpa
+from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +73,24 @@ def tip_label(key: str | None) -> str:
     return key or "any tip"
 
 
-def kpa(force_n: float | None, tip_key: str | None) -> float | None:
-    """The force as pressure on the tip, only when the tip is known and flat."""
-    tip = tip_of(tip_key)
-    if force_n is None or not pressure_shown(tip) or tip is None or tip.area_cm2 is None:
-        return None
-    return pressure_kpa(force_n, tip.area_cm2)
+def tip_pressure_area(tip_key: str | None) -> float | None:
+    """The area pressure may be shown with for a stored tip key: a known flat tip's, else None."""
+    return pressure_area(tip_of(tip_key))
+
+
+def page_unit(store: Store) -> str:
+    """The user's unit (newtons when the setting cannot be read: the page says why)."""
+    try:
+        return chosen_unit(store)
+    except PressureGuardError as exc:
+        st.error(f"Cannot read the unit setting, so forces are shown in newtons: {exc}")
+        return "N"
+
+
+def on_reference(unit: str) -> Readout:
+    """Forces on the 1 cm² reference tip, as an approximate figure in the user's force unit
+    (ceilings and shipped defaults are set as kgf/cm² on that tip)."""
+    return readout(force_unit(unit)).finer(-1)
 
 
 def profile_safety(store: Store, profile: str) -> ProfileSafety:
@@ -174,7 +196,7 @@ def profile_picker(store: Store, preferred: str | None) -> str | None:
     return None
 
 
-def ceiling_line(safety: ProfileSafety) -> str:
+def ceiling_line(safety: ProfileSafety, unit: str) -> str:
     """One line on the profile's ceiling and mode."""
     mode = "Sensitive (fibromyalgia) mode is **on**." if safety.sensitive else ""
     answered = (
@@ -182,17 +204,17 @@ def ceiling_line(safety: ProfileSafety) -> str:
         if safety.answered
         else "**Safety questions not answered yet** (tab *Profile & precautions*)."
     )
-    ceiling = safety.ceiling_n(REFERENCE_TIP_CM2)
+    ceiling = on_reference(unit).text(safety.ceiling_n(REFERENCE_TIP_CM2))
     return (
         f"Highest limit allowed: **{safety.ceiling_kgf_cm2:g} kgf/cm²** "
-        f"(≈ {ceiling:.0f} N on a 1 cm² tip). {mode} {answered}"
+        f"(≈ {ceiling} on a 1 cm² tip). {mode} {answered}"
     )
 
 
 # -- profile & precautions -------------------------------------------------------------------------
 
 
-def precautions_form(store: Store, profile: str, safety: ProfileSafety) -> None:
+def precautions_form(store: Store, profile: str, safety: ProfileSafety, unit: str) -> None:
     """The safety questions and sensitive mode; saved to the profile's settings."""
     st.markdown(
         "Please answer these questions before you measure or set a limit. A *yes* does not "
@@ -225,7 +247,8 @@ def precautions_form(store: Store, profile: str, safety: ProfileSafety) -> None:
         st.warning(advice, icon=":material/medical_services:")
     st.markdown(
         f"With these answers the highest limit allowed is **{chosen.ceiling_kgf_cm2:g} kgf/cm²** "
-        f"(≈ {chosen.ceiling_n(REFERENCE_TIP_CM2):.0f} N on a 1 cm² tip), and a measured "
+        f"(≈ {on_reference(unit).text(chosen.ceiling_n(REFERENCE_TIP_CM2))} on a 1 cm² tip), "
+        "and a measured "
         f"threshold proposes **{chosen.default_fraction * 100:.0f} %** of it as your limit."
     )
     if missing:
@@ -252,19 +275,17 @@ def precautions_form(store: Store, profile: str, safety: ProfileSafety) -> None:
 # -- my limits -------------------------------------------------------------------------------------
 
 
-def _kpa_text(force_n: float, tip_key: str | None) -> str:
-    pressure = kpa(force_n, tip_key)
-    return "—" if pressure is None else f"{pressure:.0f}"
-
-
-def _limits_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Limits as a plain table (text, so it reads the same on screen, aloud and in tests)."""
+def _limits_frame(rows: list[dict[str, Any]], unit: str) -> pd.DataFrame:
+    """Limits as a plain table (text, so it reads the same on screen, aloud and in tests): the
+    chosen unit and its companion, pressure only for a known flat tip."""
+    first, second = paired_units(unit)
+    cells = [table_cells(float(r["limit_n"]), unit, tip_pressure_area(r["tip"])) for r in rows]
     return pd.DataFrame(
         {
             "Body region": [resources.region_label(r["region"]) for r in rows],
             "Tip": [tip_label(r["tip"]) for r in rows],
-            "Limit (N)": [f"{float(r['limit_n']):.1f}" for r in rows],
-            "Limit (kPa)": [_kpa_text(float(r["limit_n"]), r["tip"]) for r in rows],
+            f"Limit ({first})": [c[0] for c in cells],
+            f"Limit ({second})": [c[1] for c in cells],
             "Where it comes from": [SOURCE_WORDS.get(r["source"], r["source"]) for r in rows],
             "Set on": [resources.local_time(r["set_at"]) for r in rows],
             "Note": [r["note"] or "" for r in rows],
@@ -272,7 +293,7 @@ def _limits_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def limits_table(store: Store, profile: str, safety: ProfileSafety) -> None:
+def limits_table(store: Store, profile: str, safety: ProfileSafety, unit: str) -> None:
     """The profile's current limits, those above its ceiling flagged, and their history."""
     try:
         rows = store.current_limits(profile)
@@ -286,19 +307,20 @@ def limits_table(store: Store, profile: str, safety: ProfileSafety) -> None:
             "threshold, or set a limit by hand."
         )
         return
-    st.table(_limits_frame(rows), hide_index=True)
+    st.table(_limits_frame(rows, unit), hide_index=True)
     st.caption(
-        "Pressure (kPa) is shown only for a flat tip of known size; under a knob or a ball it "
-        "would be a guess. A region with no limit of its own uses the shipped default."
+        "Pressure (kPa, kgf/cm²) is shown only for a flat tip of known size; under a knob or a "
+        "ball it would be a guess. A region with no limit of its own uses the shipped default."
     )
     for row in rows:
         tip = tip_of(row["tip"])
         ceiling = safety.ceiling_n(tip.area_cm2 if tip else None)
+        shown = readout(unit, pressure_area(tip))
         if float(row["limit_n"]) > ceiling + 1e-9:
             st.warning(
-                f"{resources.region_label(row['region'])}: {float(row['limit_n']):.1f} N is "
-                f"above {safety.ceiling_words} ({ceiling:.1f} N), so sessions use "
-                f"{ceiling:.1f} N there."
+                f"{resources.region_label(row['region'])}: {shown.text(float(row['limit_n']))} "
+                f"is above {safety.ceiling_words} ({shown.text(ceiling)}), so sessions use "
+                f"{shown.text(ceiling)} there."
             )
     keys = [(r["region"], r["tip"]) for r in rows]
     chosen = st.selectbox(
@@ -314,18 +336,35 @@ def limits_table(store: Store, profile: str, safety: ProfileSafety) -> None:
     except PressureGuardError as exc:
         st.error(f"Cannot read the history: {exc}")
         return
-    st.table(_limits_frame(history).drop(columns=["Body region", "Tip"]), hide_index=True)
+    st.table(_limits_frame(history, unit).drop(columns=["Body region", "Tip"]), hide_index=True)
 
 
 # -- set by hand -----------------------------------------------------------------------------------
 
 
-def manual_form(store: Store, profile: str, safety: ProfileSafety) -> None:
-    """Set a limit by hand, in N, kgf or (for a known flat tip) kPa; never above the ceiling."""
+def input_units(unit: str, pressure_area_cm2: float | None) -> tuple[list[str], str]:
+    """The units a limit may be typed in with this tip, and the one offered first.
+
+    N and kgf always, the pressure units only on a flat tip of known area, and the user's own
+    unit wherever it can be read out (a pressure unit on any other tip falls back to its force).
+
+    Returns:
+        The choices, in :data:`~firmware_bridge.readout.DISPLAY_UNITS` order, and the first.
+    """
+    first = readout(unit, pressure_area_cm2).unit
+    usual = {"N", "kgf", first} | ({"kPa"} if pressure_area_cm2 else set())
+    return [u for u in DISPLAY_UNITS if u in usual], first
+
+
+def manual_form(store: Store, profile: str, safety: ProfileSafety, unit: str) -> None:
+    """Set a limit by hand, in the user's unit (or N, kgf, and kPa for a known flat tip); never
+    above the ceiling."""
     region = region_picker("pg_lim_s")
     tip_key = tip_picker("pg_lim_s_tip")
     tip = tip_of(tip_key)
     area = tip.area_cm2 if tip else None
+    pressure = pressure_area(tip)
+    shown = readout(unit, pressure)
     ceiling = safety.ceiling_n(area)
     try:
         current = store.current_limit(profile, region, tip_key) if region else None
@@ -333,21 +372,27 @@ def manual_form(store: Store, profile: str, safety: ProfileSafety) -> None:
         current = None
     if current:
         st.caption(
-            f"Now: **{float(current['limit_n']):.1f} N** "
+            f"Now: **{shown.text(float(current['limit_n']))}** "
             f"({SOURCE_WORDS.get(current['source'], current['source'])}, "
             f"{resources.local_time(current['set_at'])})."
         )
-    units = ["N", "kgf", "kPa"] if pressure_shown(tip) else ["N", "kgf"]
+    units, first = input_units(unit, pressure)
+    # offer the user's unit again whenever it (or the tip's flatness) changed, else keep the pick
+    if st.session_state.get("pg_lim_s_unit_for") != first or (
+        st.session_state.get("pg_lim_s_unit") not in units
+    ):
+        st.session_state["pg_lim_s_unit"] = first
+        st.session_state["pg_lim_s_unit_for"] = first
     left, right = st.columns([2, 1])
     with left:
         value = st.number_input(
             "New comfort limit", min_value=0.0, step=0.5, value=None, key="pg_lim_s_value"
         )
     with right:
-        unit = st.selectbox("Unit", units, key="pg_lim_s_unit")
+        typed_in = str(st.selectbox("Unit", units, key="pg_lim_s_unit"))
     note = st.text_input("Note (optional)", key="pg_lim_s_note", max_chars=200)
     st.caption(
-        f"The highest limit {profile} may set with this tip is **{ceiling:.1f} N** "
+        f"The highest limit {profile} may set with this tip is **{shown.text(ceiling)}** "
         f"({safety.ceiling_words})."
     )
     if not st.button("Save this limit", type="primary", key="pg_lim_s_save"):
@@ -358,18 +403,16 @@ def manual_form(store: Store, profile: str, safety: ProfileSafety) -> None:
     if region is None or value is None or not math.isfinite(value) or value <= 0:
         st.error("Type a limit above zero first.")
         return
-    try:
-        limit_n = parse_force(f"{value}{unit}", area)
-    except PressureGuardError as exc:
-        st.error(str(exc))
-        return
+    typed = readout(typed_in, pressure)  # pressure units are offered only with an area
+    limit_n = typed.newtons(value)
     if limit_n > ceiling + 1e-9:
         refused = safety.override_refused or (
             "a higher limit needs your clinician's agreement and cannot be set from this page"
         )
         st.error(
-            f"**Not saved:** {limit_n:.1f} N is above {safety.ceiling_words}, which is "
-            f"{ceiling:.1f} N with this tip. Choose {ceiling:.1f} N or less ({refused})."
+            f"**Not saved:** {typed.text(limit_n)} is above {safety.ceiling_words}, which is "
+            f"{typed.text(ceiling)} with this tip. Choose {typed.text(ceiling)} or less "
+            f"({refused})."
         )
         return
     try:
@@ -378,7 +421,7 @@ def manual_form(store: Store, profile: str, safety: ProfileSafety) -> None:
         st.error(f"Could not save the limit: {exc}")
         return
     sent = tell_bridge(store, profile, region, limit_n, "your manual limit")
-    words = f"Saved: {resources.region_label(region)}, {limit_n:.1f} N, set by hand."
+    words = f"Saved: {resources.region_label(region)}, {shown.text(limit_n)}, set by hand."
     common.flash("info", words + (" The running session uses it from now on." if sent else ""))
     st.rerun()
 
@@ -386,7 +429,7 @@ def manual_form(store: Store, profile: str, safety: ProfileSafety) -> None:
 # -- shipped defaults ------------------------------------------------------------------------------
 
 
-def defaults_section() -> None:
+def defaults_section(unit: str) -> None:
     """The shipped defaults with their basis, and what sensitive mode and the answers change."""
     st.markdown(
         "Conservative starting values per body region, used until you have a limit of your own. "
@@ -394,12 +437,15 @@ def defaults_section() -> None:
         "reference tip; for larger tips the force is scaled with the area up to 2 cm²."
     )
     defaults = [default_limit(slug) for slug in REGION_DEFAULTS_KGF_CM2]
+    force = readout(force_unit(unit))
     st.dataframe(
         pd.DataFrame(
             {
                 "Body region": [resources.region_label(s) for s in REGION_DEFAULTS_KGF_CM2],
                 "kgf/cm²": list(REGION_DEFAULTS_KGF_CM2.values()),
-                "Limit on 1 cm² (N)": [round(d.limit_n, 1) for d in defaults],
+                f"Limit on 1 cm² ({force.unit})": [
+                    round(force.value(d.limit_n), force.decimals) for d in defaults
+                ],
                 "Basis": [d.basis for d in defaults],
             }
         ),
@@ -420,7 +466,10 @@ def defaults_section() -> None:
             {
                 "Question": [p.question for p in PRECAUTIONS],
                 "Highest limit if yes (kgf/cm²)": [p.ceiling_kgf_cm2 for p in PRECAUTIONS],
-                "≈ N on 1 cm²": [round(p.ceiling_kgf_cm2 * KGF_N, 1) for p in PRECAUTIONS],
+                f"≈ {force.unit} on 1 cm²": [
+                    round(force.value(p.ceiling_kgf_cm2 * KGF_N), force.decimals)
+                    for p in PRECAUTIONS
+                ],
             }
         ),
         hide_index=True,

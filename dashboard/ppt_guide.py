@@ -20,21 +20,21 @@ import streamlit as st
 from calibration.guided import ProposedLimit, propose_limit, summary_from_dict
 from calibration.ppt import REST_S, TRIALS
 from calibration.precautions import ProfileSafety
-from calibration.tips import pressure_shown
 from dashboard import resources
 from dashboard.components.ppt_panel import ppt_panel
 from dashboard.limits_forms import (
     LIVE_BRIDGE_S,
-    kpa,
     profile_safety,
     region_picker,
     tell_bridge,
     tip_label,
     tip_of,
     tip_picker,
+    tip_pressure_area,
 )
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import describe, readout
 from firmware_bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,15 @@ def _post(store: Store, kind: str, args: dict[str, Any]) -> int | None:
 # -- the measurement tab ------------------------------------------------------------------------
 
 
-def measure_tab(store: Store, profile: str, safety: ProfileSafety) -> None:
-    """Set up and start a measurement, follow it live, and confirm its limit."""
+def measure_tab(store: Store, profile: str, safety: ProfileSafety, unit: str) -> None:
+    """Set up and start a measurement, follow it live, and confirm its limit (forces in the
+    user's ``unit``; pressure only on a known flat tip)."""
     state, ppt = live_measurement(store)
     if ppt is None:
         _setup(store, profile, safety, state)
         return
     tip_key = ppt.get("tip")
-    tip = tip_of(tip_key)
+    area = tip_pressure_area(tip_key)
     st.markdown(
         f"**Measuring {ppt.get('profile')}** · {resources.region_label(ppt.get('region'))} · "
         f"{tip_label(tip_key)}"
@@ -130,10 +131,14 @@ def measure_tab(store: Store, profile: str, safety: ProfileSafety) -> None:
         on_mark=lambda payload: _on_mark(store, payload),
         on_action=lambda payload: _on_action(store, payload),
         phase="done" if ppt.get("state") == "done" else "running",
-        kpa_area_cm2=tip.area_cm2 if tip is not None and pressure_shown(tip) else None,
+        kpa_area_cm2=area,
+        unit=unit,
     )
+    note = readout(unit, area).note
+    if note:
+        st.caption(f"{note}: the tip is unknown or rounded.")
     if ppt.get("state") == "done":
-        _finished(store, ppt)
+        _finished(store, ppt, unit)
 
 
 def _setup(store: Store, profile: str, safety: ProfileSafety, state: dict[str, Any] | None) -> None:
@@ -269,8 +274,10 @@ def proposed_limit(ppt: dict[str, Any], safety: ProfileSafety) -> ProposedLimit 
     return propose_limit(summary_from_dict(summary), safety, ppt.get("tip_area_cm2"))
 
 
-def _finished(store: Store, ppt: dict[str, Any]) -> None:
+def _finished(store: Store, ppt: dict[str, Any], unit: str) -> None:
     profile, region, tip_key = str(ppt["profile"]), str(ppt["region"]), ppt.get("tip")
+    area = tip_pressure_area(tip_key)
+    limit_shown = readout(unit, area)
     summary = ppt.get("summary") or {}
     safety = profile_safety(store, profile)
     proposal = proposed_limit(ppt, safety)
@@ -283,19 +290,18 @@ def _finished(store: Store, ppt: dict[str, Any]) -> None:
             _close(store)
         return
     limit_n, ceiling_n, capped = proposal.limit_n, proposal.ceiling_n, proposal.capped
-    ppt_n = float(summary["ppt_n"])
-    pressure = kpa(ppt_n, tip_key)
-    shown = f"{ppt_n:.1f} N" + (f" ({pressure:.0f} kPa)" if pressure is not None else "")
+    shown = describe(float(summary["ppt_n"]), unit, area)
     share = f"{float(summary.get('fraction') or ppt.get('fraction') or 1.0) * 100:.0f} %"
     if capped:
         st.markdown(
             f"{share} of your threshold of {shown} would be above {safety.ceiling_words} "
-            f"({ceiling_n:.1f} N with this tip), so the proposed comfort limit is the ceiling: "
-            f"**{limit_n:.1f} N**."
+            f"({limit_shown.text(ceiling_n)} with this tip), so the proposed comfort limit is "
+            f"the ceiling: **{limit_shown.text(limit_n)}**."
         )
     else:
         st.markdown(
-            f"Proposed comfort limit: {share} of your threshold of {shown}, **{limit_n:.1f} N**."
+            f"Proposed comfort limit: {share} of your threshold of {shown}, "
+            f"**{limit_shown.text(limit_n)}**."
         )
     stored = _stored(store, ppt)
     if stored is not None and stored.get("limit_id"):
@@ -305,20 +311,20 @@ def _finished(store: Store, ppt: dict[str, Any]) -> None:
         return
     where = resources.region_label(region)
     if st.button(
-        f"Use {limit_n:.1f} N as my comfort limit for {where}",
+        f"Use {limit_shown.text(limit_n)} as my comfort limit for {where}",
         type="primary",
         icon=":material/check:",
         width="stretch",
         key="pg_lim_confirm",
     ):
-        _confirm(store, ppt, proposal)
+        _confirm(store, ppt, proposal, limit_shown.text(proposal.limit_n))
     if st.button("Don't use it", key="pg_lim_discard"):
         common.flash("info", "Not used as a limit. The measurement stays in your progress history.")
         _close(store)
     st.caption("Every complete measurement is kept for the *Progress* tab, used as a limit or not.")
 
 
-def _confirm(store: Store, ppt: dict[str, Any], proposal: ProposedLimit) -> None:
+def _confirm(store: Store, ppt: dict[str, Any], proposal: ProposedLimit, shown: str) -> None:
     profile, region, tip_key = str(ppt["profile"]), str(ppt["region"]), ppt.get("tip")
     limit = round(proposal.limit_n, 2)
     try:
@@ -332,6 +338,6 @@ def _confirm(store: Store, ppt: dict[str, Any], proposal: ProposedLimit) -> None
         return
     log.info("measured limit %s/%s = %.2f N (PPT #%s)", profile, region, limit, ppt.get("ppt_id"))
     sent = tell_bridge(store, profile, region, limit, "your measured limit")
-    words = f"Saved: {limit:.1f} N is now your comfort limit for {resources.region_label(region)}."
+    words = f"Saved: {shown} is now your comfort limit for {resources.region_label(region)}."
     common.flash("info", words + (" The tool uses it from now on." if sent else ""))
     _close(store)

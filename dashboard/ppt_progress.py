@@ -1,7 +1,8 @@
 """The Limits page's progress view: a region's pressure-pain-threshold history as a chart and a
 table, judged against the user's own baseline (:func:`calibration.progress.ppt_progress`: a change
 is only called real beyond the noise of 3 baseline measurements), with the sides compared.
-A higher threshold is not "less pain" (CLINICAL.md §5.1), and the page says so.
+A higher threshold is not "less pain" (CLINICAL.md §5.1), and the page says so. Thresholds read
+in the user's unit, pressure only for a known flat tip.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from calibration.progress import asymmetry, ppt_progress
-from calibration.tips import pressure_shown
 from dashboard import resources
-from dashboard.limits_forms import tip_label, tip_of
+from dashboard.limits_forms import tip_label, tip_pressure_area
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import DISPLAY_UNITS, Readout, paired_units, readout
 from firmware_bridge.store import Store
 from firmware_bridge.units import parse_region
 
@@ -26,7 +27,7 @@ NOT_PAIN = (
 )
 
 
-def progress_tab(store: Store, profile: str) -> None:
+def progress_tab(store: Store, profile: str, unit: str) -> None:
     """Threshold history per region as a chart and a table, judged against the baseline."""
     try:
         everything = store.ppt_history(profile)
@@ -46,26 +47,28 @@ def progress_tab(store: Store, profile: str) -> None:
     )
     region, tip_key = chosen
     rows = [r for r in everything if (r["region"], r["tip"]) == chosen]
-    tip = tip_of(tip_key)
-    area = tip.area_cm2 if tip is not None and pressure_shown(tip) else None
+    area = tip_pressure_area(tip_key)
+    main = readout(unit, area)
+    first, second = paired_units(unit)
     values = [float(r["ppt_n"]) for r in rows]
-    progress = ppt_progress(values, area)
+    progress = ppt_progress(values, area, unit)
     if progress.verdict in ("higher", "lower"):
         st.info(progress.words, icon=":material/trending_flat:")
     else:
         st.markdown(progress.words)
     st.caption(NOT_PAIN)
     when = [resources.local_datetime(r["measured_at"]) for r in rows]
-    chart = pd.DataFrame({"When": when, "Threshold (N)": values})
-    st.line_chart(chart, x="When", y="Threshold (N)", height=220)
+    column = f"Threshold ({main.unit})"
+    chart = pd.DataFrame({"When": when, column: [main.value(v) for v in values]})
+    st.line_chart(chart, x="When", y=column, height=220)
     st.dataframe(
         pd.DataFrame(
             {
                 "When": [resources.local_time(r["measured_at"]) for r in rows],
-                "Threshold (N)": [round(v, 1) for v in values],
-                "Threshold (kPa)": [None if area is None else round(10 * v / area) for v in values],
-                "Trials 2–3 (N)": [_round(r.get("mean_2_3_n")) for r in rows],
-                "Spread, SD (N)": [_round(r.get("sd_n")) for r in rows],
+                f"Threshold ({first})": [_in(first, v, area) for v in values],
+                f"Threshold ({second})": [_in(second, v, area) for v in values],
+                f"Trials 2–3 ({main.unit})": [_round(r.get("mean_2_3_n"), main) for r in rows],
+                f"Spread, SD ({main.unit})": [_round(r.get("sd_n"), main) for r in rows],
                 "Trials used": [f"{r['n']} of {r['attempts']}" for r in rows],
                 "Used as limit": ["yes" if r.get("limit_id") else "no" for r in rows],
             }
@@ -73,15 +76,29 @@ def progress_tab(store: Store, profile: str) -> None:
         hide_index=True,
         width="stretch",
     )
-    _asymmetry(everything, region, tip_key, area)
+    _asymmetry(everything, region, tip_key, area, unit)
 
 
-def _round(value: Any) -> float | None:
-    return round(float(value), 1) if isinstance(value, int | float) else None
+def _round(value: Any, shown: Readout) -> float | None:
+    """A stored force as a number in the readout's unit and rounding (None when not kept)."""
+    if not isinstance(value, int | float):
+        return None
+    return round(shown.value(float(value)), shown.decimals)
+
+
+def _in(unit: str, value_n: float, area: float | None) -> float | None:
+    """A threshold in one column's unit; None in a pressure column without a known flat tip."""
+    if DISPLAY_UNITS[unit].pressure and area is None:
+        return None
+    return _round(value_n, readout(unit, area))
 
 
 def _asymmetry(
-    rows: list[dict[str, Any]], region: str, tip_key: str | None, area: float | None
+    rows: list[dict[str, Any]],
+    region: str,
+    tip_key: str | None,
+    area: float | None,
+    unit: str,
 ) -> None:
     """Left against right for the region, from each side's latest measurement with this tip."""
     slug = parse_region(region).slug
@@ -92,4 +109,4 @@ def _asymmetry(
             if side:
                 latest[side] = float(r["ppt_n"])
     if "left" in latest and "right" in latest:
-        st.markdown(asymmetry(latest["left"], latest["right"], area).words)
+        st.markdown(asymmetry(latest["left"], latest["right"], area, unit).words)

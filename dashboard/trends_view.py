@@ -3,7 +3,8 @@ limit, time over the limit, pain change, pressure-pain thresholds), with the sym
 beside them on the same days, and the clinical caveats above everything (CLINICAL.md §5).
 
 The data are :func:`review.trends.region_trends` (summaries, PPTs and journal entries; no sample
-is read), drawn with Altair: small series, one point per session or day.
+is read), drawn with Altair: small series, one point per session or day. Forces read in the
+user's force unit (a trend spans sessions with different tips, so never as pressure).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import streamlit as st
 from dashboard import history_exchange, resources
 from dashboard.history_list import Filters
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import Readout, chosen_unit, force_unit, readout
 from firmware_bridge.store import Store
 from review.journal import SCALES
 from review.trends import PAIN_MEANINGFUL_POINTS, region_trends
@@ -49,15 +51,21 @@ def _days(values: list[str]) -> pd.Series:
     return pd.to_datetime(pd.Series(values, dtype="object"))
 
 
-def session_frame(sessions: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per session: day, region in words, and the measures charted."""
+def _in(value_n: float | None, shown: Readout) -> float | None:
+    """A force as a number in the user's force unit, rounded as everywhere (None stays None)."""
+    return None if value_n is None else round(shown.value(float(value_n)), shown.decimals)
+
+
+def session_frame(sessions: list[dict[str, Any]], shown: Readout) -> pd.DataFrame:
+    """One row per session: day, region in words, and the measures charted (forces as
+    ``shown``)."""
     frame = pd.DataFrame(
         {
             "Day": _days([s["day"] for s in sessions]),
             "Session": [f"#{s['session_id']}" for s in sessions],
             "Region": [resources.region_label(s["region"]) for s in sessions],
-            "Peak (N)": [s["peak_n"] for s in sessions],
-            "Limit (N)": [s["limit_n"] for s in sessions],
+            f"Peak ({shown.unit})": [_in(s["peak_n"], shown) for s in sessions],
+            f"Limit ({shown.unit})": [_in(s["limit_n"], shown) for s in sessions],
             "Peak (% of limit)": [s["peak_pct_of_limit"] for s in sessions],
             "Time over limit (s)": [s["time_over_limit_s"] for s in sessions],
             "Pain before": [s["pain_before"] for s in sessions],
@@ -182,18 +190,19 @@ def _journal_chart(
     return alt.layer(marks, lines, flags).properties(height=CHART_HEIGHT + 60)
 
 
-def _ppt_frame(regions: list[dict[str, Any]]) -> pd.DataFrame:
+def _ppt_frame(regions: list[dict[str, Any]], shown: Readout) -> pd.DataFrame:
+    column = f"Threshold ({shown.unit})"
     rows = [
         {
             "Day": p["day"],
             "Region": resources.region_label(r["region"]),
-            "Threshold (N)": p["ppt_n"],
+            column: _in(p["ppt_n"], shown),
             "Session": f"measurement {p['id']}",
         }
         for r in regions
         for p in r["ppt"]
     ]
-    frame = pd.DataFrame(rows, columns=["Day", "Region", "Threshold (N)", "Session"])
+    frame = pd.DataFrame(rows, columns=["Day", "Region", column, "Session"])
     frame["Day"] = _days(list(frame["Day"]))
     return frame
 
@@ -251,6 +260,7 @@ def trends_tab(store: Store, filters: Filters, preferred: str | None = None) -> 
         st.info("No profiles yet: trends appear once sessions are recorded.")
         return
     try:
+        shown = readout(force_unit(chosen_unit(store)))
         trends = region_trends(store, profile, filters.region, filters.day_from, filters.day_to)
     except PressureGuardError as exc:
         st.error(f"Cannot read the trends: {exc}")
@@ -264,7 +274,7 @@ def trends_tab(store: Store, filters: Filters, preferred: str | None = None) -> 
         f"{len(entries)} journal day{'s' if len(entries) != 1 else ''}, over "
         f"{trends['weeks_covered']:.1f} weeks."
     )
-    frame, ppt = session_frame(sessions), _ppt_frame(trends["regions"])
+    frame, ppt = session_frame(sessions, shown), _ppt_frame(trends["regions"], shown)
     ratings, triggers = journal_frame(entries), trigger_frame(entries)
     domain = _domain(frame, ppt, ratings, triggers)
     left, right = st.columns(2)
@@ -302,13 +312,16 @@ def trends_tab(store: Store, filters: Filters, preferred: str | None = None) -> 
             st.caption("No threshold measurements in this range (page *Limits*).")
         else:
             st.caption("Measured thresholds per region (not a pain rating)")
-            st.altair_chart(_session_chart(ppt, "Threshold (N)", domain, unit="N"))
+            column = f"Threshold ({shown.unit})"
+            st.altair_chart(_session_chart(ppt, column, domain, unit=shown.unit))
     with st.expander("Week by week"):
-        st.dataframe(_weekly_frame(trends["weekly"]), hide_index=True, key="pg_hist_trend_weeks")
+        st.dataframe(
+            _weekly_frame(trends["weekly"], shown), hide_index=True, key="pg_hist_trend_weeks"
+        )
     history_exchange.report_button(store, profile, filters.day_from, filters.day_to)
 
 
-def _weekly_frame(weekly: list[dict[str, Any]]) -> pd.DataFrame:
+def _weekly_frame(weekly: list[dict[str, Any]], shown: Readout) -> pd.DataFrame:
     def rounded(value: Any) -> float | None:
         return None if value is None else round(float(value), 1)
 
@@ -317,9 +330,9 @@ def _weekly_frame(weekly: list[dict[str, Any]]) -> pd.DataFrame:
             "Week": [w["week"] for w in weekly],
             "Region": [resources.region_label(w["region"]) for w in weekly],
             "Sessions": [w["sessions"] for w in weekly],
-            "Median peak (N)": [rounded(w["peak_n_median"]) for w in weekly],
+            f"Median peak ({shown.unit})": [_in(w["peak_n_median"], shown) for w in weekly],
             "Time over limit (s)": [rounded(w["time_over_limit_s"]) for w in weekly],
             "Mean pain change": [rounded(w["pain_change_mean"]) for w in weekly],
-            "Mean threshold (N)": [rounded(w["ppt_n_mean"]) for w in weekly],
+            f"Mean threshold ({shown.unit})": [_in(w["ppt_n_mean"], shown) for w in weekly],
         }
     )

@@ -161,8 +161,9 @@ class Readout:
 
     def finer(self, extra: int) -> Readout:
         """The same unit with ``extra`` more digits: a known weight, the noise or resolution of a
-        load cell, where the instrument's own precision is the point."""
-        return dataclasses.replace(self, decimals=self.decimals + extra)
+        load cell, where the instrument's own precision is the point (a negative ``extra``: an
+        approximate "≈" figure; never fewer than none)."""
+        return dataclasses.replace(self, decimals=max(0, self.decimals + extra))
 
     def newtons(self, value: float) -> float:
         """A value in this unit back in newtons (what a user typed in their unit)."""

@@ -16,6 +16,12 @@ function fmt(value, digits) {
   return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
 }
 
+// How the page says to read a force out (firmware_bridge/readout.py): the unit, the factor from
+// newtons and the digits; the companion is the smaller second readout (or null).
+const NEWTONS = { unit: "N", per_newton: 1, decimals: 1 };
+const number = (force, r) => fmt(Number.isFinite(force) ? force * r.per_newton : null, r.decimals);
+const spoken = (force, r) => (Number.isFinite(force) ? `${number(force, r)} ${r.unit}` : "—");
+
 // What the page was drawn for: no measurement, one running, or one finished.
 const major = (phase) => (phase === "none" || phase === "done" ? phase : "running");
 const typing = (node) =>
@@ -27,7 +33,14 @@ class PptPanel {
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.canvas = root.querySelector(".ppt-chart");
     this.sound = new Sound();
-    this.config = { url: "/api/live", phase: "none", kpa_area: null, stale_ms: 1000 };
+    this.config = {
+      url: "/api/live",
+      phase: "none",
+      kpa_area: null,
+      stale_ms: 1000,
+      readout: NEWTONS,
+      companion: null,
+    };
     this.trigger = null;
     this.shown = new Map();
     this.t = [];
@@ -231,16 +244,25 @@ class PptPanel {
     }
   }
 
+  // A force in words: the readout, and the companion in brackets ("8.0 N (80 kPa)").
+  words(force) {
+    const second = this.config.companion;
+    const text = spoken(force, this.config.readout || NEWTONS);
+    return second && Number.isFinite(force) ? `${text} (${spoken(force, second)})` : text;
+  }
+
   render() {
     const p = this.ppt;
     const phase = p ? p.state : "none";
-    const area = this.config.kpa_area;
+    const r = this.config.readout || NEWTONS;
+    const second = this.config.companion;
     this.root.dataset.state = phase;
     this.root.dataset.zone = this.zone;
     this.el("ppt-state").textContent = phase;
-    this.setText(this.el("ppt-force"), fmt(this.force, 1));
-    const kpa = area && this.force !== null ? `${fmt((10 * this.force) / area, 0)} kPa` : "";
-    this.setText(this.el("ppt-kpa"), kpa);
+    this.setText(this.el("ppt-force"), number(this.force, r));
+    this.setText(this.root.querySelector(".ppt-unit"), r.unit);
+    const beside = second && this.force !== null ? spoken(this.force, second) : "";
+    this.setText(this.el("ppt-kpa"), beside);
     const marked = p && (p.marked || this.markedTrial === p.trial) && phase === "pressing";
     this.setText(this.el("ppt-step"), this.stepText(p, marked));
     this.setText(this.el("ppt-coach"), this.coachText(p, marked));
@@ -305,25 +327,21 @@ class PptPanel {
     if (!s.complete || !Number.isFinite(s.ppt_n)) {
       return `Only ${s.n} of ${p.needed} trials could be used, so there is no threshold to save.`;
     }
-    const area = this.config.kpa_area;
-    const kpa = area ? ` (${fmt((10 * s.ppt_n) / area, 0)} kPa)` : "";
-    return `Your pressure-pain threshold: ${fmt(s.ppt_n, 1)} N${kpa}, the mean of ${s.n} trials.`;
+    return `Your pressure-pain threshold: ${this.words(s.ppt_n)}, the mean of ${s.n} trials.`;
   }
 
   trials(p) {
     const list = this.el("ppt-trials");
     const rows = (p && p.trials) || [];
-    const key = JSON.stringify(rows);
+    const key = JSON.stringify([rows, this.config.readout, this.config.companion]);
     if (this.shown.get(list) === key) return;
     this.shown.set(list, key);
-    const area = this.config.kpa_area;
     list.replaceChildren(
       ...rows.map((r, i) => {
         const item = document.createElement("li");
         item.className = r.accepted ? "ppt-ok" : "ppt-rejected";
-        const kpa = area && Number.isFinite(r.ppt_n) ? ` (${fmt((10 * r.ppt_n) / area, 0)} kPa)` : "";
         item.textContent = r.accepted
-          ? `Trial ${i + 1}: pain began at ${fmt(r.ppt_n, 1)} N${kpa}, ` +
+          ? `Trial ${i + 1}: pain began at ${this.words(r.ppt_n)}, ` +
             `rising ${fmt(r.ramp_kpa_s, 0)} kPa/s — used`
           : `Trial ${i + 1}: not used — ${r.reason}`;
         return item;
@@ -340,6 +358,7 @@ class PptPanel {
     const p = this.ppt;
     const area = (p && p.tip_area_cm2) || 1; // rates on the 1 cm² reference when unknown
     const perN = (kpaS) => (kpaS * area) / 10;
+    const r = this.config.readout || NEWTONS;
     drawRamp(this.canvas, {
       t: this.t,
       f: this.f,
@@ -349,6 +368,8 @@ class PptPanel {
       lo: perN(p ? p.min_kpa_s : 30),
       hi: perN(p ? p.max_kpa_s : 100),
       live: this.zone !== "no_signal",
+      scale: r.per_newton,
+      unit: r.unit,
     });
   }
 
@@ -365,7 +386,8 @@ class PptPanel {
 }
 
 /** The trial's force since it left zero against the steady rise to aim for: the accepted band
- * of rates (shaded), the target rate (dashed), and a dot where the target is now. */
+ * of rates (shaded), the target rate (dashed), and a dot where the target is now. Forces come
+ * in newtons; the axis reads in `unit`, `scale` of them to the newton. */
 function drawRamp(canvas, c) {
   const prepared = prepareCanvas(canvas);
   if (!prepared) return;
@@ -429,8 +451,12 @@ function drawRamp(canvas, c) {
   g.lineWidth = 1;
   g.textAlign = "right";
   g.textBaseline = "middle";
-  const step = niceStep(top / 4);
-  for (let v = 0; v <= top; v += step) g.fillText(`${Math.round(v * 10) / 10} N`, left - 6, y(v));
+  // ticks at round numbers of the user's unit
+  const k = Number.isFinite(c.scale) && c.scale > 0 ? c.scale : 1;
+  const step = niceStep((top * k) / 4);
+  for (let v = 0; v <= top * k; v += step) {
+    g.fillText(`${Math.round(v * 100) / 100} ${c.unit || "N"}`, left - 6, y(v / k));
+  }
   g.textAlign = "center";
   g.textBaseline = "top";
   const every = span > 20 ? 10 : 2;

@@ -2,8 +2,9 @@
 
 Like the live view it opens its own ``EventSource`` on ``/api/live`` and draws every message itself
 (force, the speed gauge and the ramp guide, coaching words, trial k of 3, the rest countdown, each
-trial's result), so live data never reruns Streamlit. It sends three events back to Python with
-``setTriggerValue``:
+trial's result), so live data never reruns Streamlit. Forces are read out as the page says (the
+user's unit for the measurement's tip, :mod:`firmware_bridge.readout`); ``ppt-kpa`` holds the
+smaller companion readout. It sends three events back to Python with ``setTriggerValue``:
 
 - ``mark``: ``{"t": session time of the newest sample the panel had received (or null), "seq"}``,
   from the big "It starts to hurt" button or the space bar;
@@ -27,6 +28,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.components.assets import register
+from firmware_bridge.readout import DEFAULT_UNIT, companion, readout
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ def ppt_panel(
     on_action: Handler,
     phase: str,
     kpa_area_cm2: float | None,
+    unit: str = DEFAULT_UNIT,
     url: str = "/api/live",
     stale_ms: int = 1000,
     key: str = "pg-ppt",
@@ -71,6 +74,7 @@ def ppt_panel(
         phase: ``"running"`` or ``"done"``: what the page shows now; the panel asks for a rerun
             when the measurement's phase differs for a moment.
         kpa_area_cm2: the tip area when pressure may be shown (a known flat tip), else None.
+        unit: the user's unit (pressure only with ``kpa_area_cm2``).
         url: the SSE route (same origin as the app).
         stale_ms: the panel shows NO SIGNAL when no message arrived for this long.
         key: the element key; keep it stable so reruns keep the same stream open.
@@ -78,9 +82,19 @@ def ppt_panel(
     Returns:
         Streamlit's component result.
     """
+    main = readout(unit, kpa_area_cm2)
+    second = companion(main, kpa_area_cm2)
+    data = {
+        "url": url,
+        "phase": phase,
+        "kpa_area": kpa_area_cm2,
+        "stale_ms": stale_ms,
+        "readout": main.as_dict(),
+        "companion": None if second is None else second.as_dict(),
+    }
     return _component(
         key=key,
-        data={"url": url, "phase": phase, "kpa_area": kpa_area_cm2, "stale_ms": stale_ms},
+        data=data,
         height="content",
         on_mark_change=_dispatch(key, "mark", on_mark),
         on_action_change=_dispatch(key, "action", on_action),

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import calibrate_wizard, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import Readout, chosen_unit, force_unit, readout
 
 
 def _fit_quality(fit: dict[str, Any]) -> str:
@@ -25,8 +26,15 @@ def _fit_quality(fit: dict[str, Any]) -> str:
     return str(fit.get("method") or "—")
 
 
-def calibrations_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per device: its current calibration."""
+def _noise(fit: dict[str, Any], shown: Readout) -> str:
+    value = fit.get("noise_n")
+    return shown.text(float(value)) if isinstance(value, int | float) else "—"
+
+
+def calibrations_table(rows: list[dict[str, Any]], unit: str) -> pd.DataFrame:
+    """One row per device: its current calibration (the scale stays per newton, as stored; the
+    noise at rest reads in the user's force unit)."""
+    noise = readout(force_unit(unit)).finer(3)
     return pd.DataFrame(
         {
             "Device": [r["device_id"] for r in rows],
@@ -34,6 +42,7 @@ def calibrations_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "Offset (counts)": [round(float(r["offset_counts"]), 1) for r in rows],
             "Calibrated on": [resources.local_time(r["created_at"]) for r in rows],
             "Fit": [_fit_quality(r.get("fit") or {}) for r in rows],
+            "Noise at rest": [_noise(r.get("fit") or {}, noise) for r in rows],
         }
     )
 
@@ -74,6 +83,7 @@ store = common.store_or_stop()
 try:
     rows = store.current_calibrations()
     state = resources.fresh_state(store.get_live())
+    unit = chosen_unit(store)
 except PressureGuardError as exc:
     st.error(f"Cannot read the calibrations: {exc}")
     st.stop()
@@ -88,7 +98,7 @@ calibrate_wizard.show(store, state)
 
 st.subheader("Stored calibrations")
 if rows:
-    st.dataframe(calibrations_table(rows), hide_index=True, width="stretch")
+    st.dataframe(calibrations_table(rows, unit), hide_index=True, width="stretch")
     try:
         history = [h for r in rows for h in store.calibration_history(r["device_id"])]
     except PressureGuardError as exc:
@@ -96,7 +106,7 @@ if rows:
         st.warning(f"Cannot read the calibration history: {exc}")
     if len(history) > len(rows):
         with st.expander("History: every calibration of each tool, newest first"):
-            st.dataframe(calibrations_table(history), hide_index=True, width="stretch")
+            st.dataframe(calibrations_table(history, unit), hide_index=True, width="stretch")
 else:
     st.info("No device calibrations are stored yet.")
 st.caption(

@@ -47,7 +47,8 @@ profile = limits_forms.profile_picker(store, preferred)
 if profile is None:
     st.stop()
 safety = limits_forms.profile_safety(store, profile)
-st.markdown(limits_forms.ceiling_line(safety))
+unit = limits_forms.page_unit(store)  # picked in the sidebar (dashboard/app.py)
+st.markdown(limits_forms.ceiling_line(safety, unit))
 
 if TAB_KEY not in st.session_state:
     first = TABS[0] if safety.answered or measuring else "Profile & precautions"
@@ -56,22 +57,22 @@ tabs = dict(zip(TABS, st.tabs(TABS, key=TAB_KEY, on_change="rerun"), strict=True
 
 with tabs["Measure my threshold"]:
     if tabs["Measure my threshold"].open:
-        ppt_guide.measure_tab(store, profile, safety)
+        ppt_guide.measure_tab(store, profile, safety, unit)
 with tabs["My limits"]:
     if tabs["My limits"].open:
-        limits_forms.limits_table(store, profile, safety)
+        limits_forms.limits_table(store, profile, safety, unit)
 with tabs["Set a limit by hand"]:
     if tabs["Set a limit by hand"].open:
-        limits_forms.manual_form(store, profile, safety)
+        limits_forms.manual_form(store, profile, safety, unit)
 with tabs["Progress"]:
     if tabs["Progress"].open:
-        ppt_progress.progress_tab(store, profile)
+        ppt_progress.progress_tab(store, profile, unit)
 with tabs["Profile & precautions"]:
     if tabs["Profile & precautions"].open:
-        limits_forms.precautions_form(store, profile, safety)
+        limits_forms.precautions_form(store, profile, safety, unit)
 with tabs["Shipped defaults"]:
     if tabs["Shipped defaults"].open:
-        limits_forms.defaults_section()
+        limits_forms.defaults_section(unit)
 
 st.caption(
     "Stop and talk to your clinician if you feel numbness, tingling or shooting pain, get dizzy "

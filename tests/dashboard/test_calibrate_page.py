@@ -10,7 +10,9 @@ from dashboard_helpers import PAGES
 from streamlit.testing.v1 import AppTest
 
 from calibration.wizard import STANDARD_GRAVITY
+from firmware_bridge.readout import UNIT_SETTING
 from firmware_bridge.store import Store
+from firmware_bridge.units import LBF_N
 from firmware_bridge.zones import JudgedSamples
 
 DEVICE = "PG-0042"
@@ -196,3 +198,41 @@ def test_a_tool_sending_force_only_is_told(store: Store, cell: Cell) -> None:
     )
     at = page().run()
     assert "--text-unit counts" in warnings(at)
+
+
+def test_forces_read_in_the_chosen_unit_the_scale_stays_per_newton(
+    store: Store, cell: Cell
+) -> None:
+    store.set_setting(UNIT_SETTING, "kPa")  # a load cell measures force: kPa reads as N here
+    store.save_calibration(DEVICE, COUNTS_PER_N, OFFSET)
+    cell.hold(3.0)
+    at = page().run()
+    at.button(key="pg_cal_tare").click().run()
+    assert "(+3.0 N from its last zero)" in warnings(at)
+
+    store.set_setting(UNIT_SETTING, "lbf")
+    cell.hold(0.0)
+    at.run()
+    at.button(key="pg_cal_tare").click().run()
+    for kg in (0.5, 1.0):
+        cell.hold(0.0, 0.5)
+        cell.hold(kg * STANDARD_GRAVITY)
+        record(at, kg, "kg")
+    assert "weight 2: 2.2046 lbf at" in texts(at)  # 1 kg weighs 2.2046 lbf
+    at.button(key="pg_cal_finish").click().run()
+    said = texts(at)
+    assert "counts per newton" in said  # the stored scale, as the tool uses it
+    assert "noise at rest 0.000" in said and " lbf (" in said
+    assert "resolution 0.000105 lbf (one count)" in said
+    cell.hold(0.0, 0.5)
+    cell.hold(LBF_N)
+    at.number_input(key="pg_cal_check_value").set_value(1.0)
+    at.selectbox(key="pg_cal_check_unit").select("lbf")
+    at.button(key="pg_cal_check").click().run()
+    assert "reads 1.00" in texts(at) and "lbf for 1.0000 lbf" in texts(at)
+    assert at.get("progress")[0].proto.text.endswith("lbf")  # the live reading
+    at.button(key="pg_cal_save").click().run()
+    at.run()  # the stored calibrations are read as the page opens
+    table = at.dataframe[0].value
+    assert table["Counts per N"][0] == pytest.approx(COUNTS_PER_N, rel=0.005)
+    assert table["Noise at rest"][0].endswith(" lbf")

@@ -23,8 +23,9 @@ from calibration.defaults import ENDANGERMENT_SITES
 from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.precautions import PRECAUTIONS, ProfileSafety
 from dashboard import ppt_guide
+from firmware_bridge.readout import UNIT_SETTING, chosen_unit
 from firmware_bridge.store import Store
-from firmware_bridge.units import KGF_N
+from firmware_bridge.units import KGF_N, LBF_N
 
 REGION = "calf:left"
 
@@ -423,3 +424,134 @@ def test_defaults_keep_their_basis_and_say_what_sensitive_mode_changes(store: St
     assert row["kgf/cm²"] == 0.75 and "0.75 kgf/cm²" in row["Basis"]
     assert "**80 %** of it as your limit instead of **100 %**" in texts(at)
     assert len(at.dataframe[1].value) == len(PRECAUTIONS)
+
+
+# -- the user's unit ------------------------------------------------------------------------------
+
+
+def test_limits_read_in_the_chosen_unit_and_pressure_only_on_a_flat_tip(store: Store) -> None:
+    answered(store, "default", "bleeding")  # 1 kgf/cm²: 9.8 N on 1 cm²
+    store.set_setting(UNIT_SETTING, "kgf")
+    store.set_limit("default", REGION, 18.0, "measured", tip="disc-2cm2")
+    store.set_limit("default", "forearm", 2 * KGF_N, "manual", tip="knob")
+    store.set_limit("default", "thigh", 12.0, "manual", tip="disc-1cm2")  # over the ceiling
+    at = page("My limits").run()
+    assert not at.exception
+    assert "Highest limit allowed: **1 kgf/cm²** (≈ 1.0 kgf on a 1 cm² tip)" in texts(at)
+    table = at.table[0].value.set_index("Tip")
+    assert list(table.columns[1:3]) == ["Limit (kgf)", "Limit (kPa)"]
+    assert tuple(table.loc["flat 2 cm² algometer tip"][["Limit (kgf)", "Limit (kPa)"]]) == (
+        "1.84",
+        "90",
+    )
+    assert tuple(table.loc["cane knob (Thera Cane type)"][["Limit (kgf)", "Limit (kPa)"]]) == (
+        "2.00",
+        "—",
+    )
+    assert "Thigh: 1.22 kgf is above" in texts(at) and "sessions use 1.00 kgf there" in texts(at)
+
+    store.set_setting(UNIT_SETTING, "kPa")
+    at.run()
+    table = at.table[0].value.set_index("Tip")
+    assert list(table.columns[1:3]) == ["Limit (kPa)", "Limit (N)"]
+    assert tuple(table.loc["flat 2 cm² algometer tip"][["Limit (kPa)", "Limit (N)"]]) == (
+        "90",
+        "18.0",
+    )
+    # a knob's pressure would be a guess: the force, in the unit's own family
+    assert tuple(table.loc["cane knob (Thera Cane type)"][["Limit (kPa)", "Limit (N)"]]) == (
+        "—",
+        "19.6",
+    )
+    assert "sessions use 98 kPa there" in texts(at)  # on the flat 1 cm² disc
+
+
+def test_a_manual_limit_is_typed_in_the_chosen_unit_and_still_refused_above_the_ceiling(
+    store: Store,
+) -> None:
+    answered(store, "default", "bleeding")  # 1 kgf/cm² ≈ 9.8 N on 1 cm²
+    store.set_setting(UNIT_SETTING, "lbf")
+    at = page("Set a limit by hand").run()
+    assert at.selectbox(key="pg_lim_s_unit").options == ["N", "kgf", "lbf", "kPa"]
+    assert at.selectbox(key="pg_lim_s_unit").value == "lbf"
+    assert "may set with this tip is **2.20 lbf**" in texts(at)
+    at.selectbox(key="pg_lim_s_region").select("calf")
+    at.radio(key="pg_lim_s_side").set_value("left")
+    at.number_input(key="pg_lim_s_value").set_value(2.5)
+    at.button(key="pg_lim_s_save").click().run()
+    assert "**Not saved:** 2.50 lbf is above" in texts(at) and "Choose 2.20 lbf or less" in texts(
+        at
+    )
+    assert store.current_limits("default") == []
+    at.number_input(key="pg_lim_s_value").set_value(2.0)
+    at.button(key="pg_lim_s_save").click().run()
+    assert not at.exception
+    (row,) = store.current_limits("default")
+    assert row["limit_n"] == pytest.approx(2.0 * LBF_N)
+    assert "Saved: Calf (left), 2.00 lbf, set by hand." in texts(at)
+
+    store.set_setting(UNIT_SETTING, "kgf/cm²")  # offered first on a flat tip, its force on a knob
+    at.run()
+    assert at.selectbox(key="pg_lim_s_unit").value == "kgf/cm²"
+    at.number_input(key="pg_lim_s_value").set_value(0.5)
+    at.button(key="pg_lim_s_save").click().run()
+    saved = store.current_limit("default", REGION, "disc-1cm2")
+    assert saved is not None and saved["limit_n"] == pytest.approx(0.5 * KGF_N)
+    at.selectbox(key="pg_lim_s_tip").select("knob").run()
+    assert at.selectbox(key="pg_lim_s_unit").options == ["N", "kgf"]
+    assert at.selectbox(key="pg_lim_s_unit").value == "kgf"
+
+
+def test_a_measurement_is_proposed_and_confirmed_in_the_chosen_unit(
+    store: Store, set_live: MakeLive, fresh: None, quick: None
+) -> None:
+    answered(store)
+    store.set_setting(UNIT_SETTING, "kgf")
+    status = finished(store, [9.0, 10.0, 11.0], fraction=0.9)
+    set_live(profile="default", region=REGION, ppt=status)
+    at = page().run()
+    (panel,) = [e for e in at.main if e.type == "bidi_component"]
+    data = json.loads(panel.proto.json)
+    assert data["readout"]["unit"] == "kgf" and data["companion"]["unit"] == "kPa"
+    assert "90 % of your threshold of 1.02 kgf (100 kPa), **0.92 kgf**" in texts(at)
+    confirm = at.button(key="pg_lim_confirm")
+    assert confirm.label == "Use 0.92 kgf as my comfort limit for Calf (left)"
+    confirm.click().run()
+    limit = store.current_limit("default", REGION, "disc-1cm2")
+    assert limit is not None and limit["limit_n"] == pytest.approx(9.0)  # stored in newtons
+    assert "Saved: 0.92 kgf is now your comfort limit" in texts(at)
+
+
+def test_progress_reads_in_the_chosen_unit(store: Store) -> None:
+    answered(store)
+    store.set_setting(UNIT_SETTING, "kPa")
+    for value in (10.0, 11.0):
+        _add(store, value)
+    at = page("Progress").run()
+    assert not at.exception
+    assert "the latest 110 kPa (11.0 N)" in texts(at)
+    table = at.dataframe[0].value
+    assert list(table["Threshold (kPa)"]) == [100, 110]
+    assert list(table["Threshold (N)"]) == [10.0, 11.0]
+
+
+def test_the_sidebar_picker_sets_the_unit_for_every_page(store: Store) -> None:
+    at = AppTest.from_file(str(PAGES.parent / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    picker = at.sidebar.selectbox(key="pg_unit")
+    assert picker.value == "N"
+    picker.select("kPa").run()
+    assert chosen_unit(store) == "kPa"  # saved at once
+    assert "kPa needs a flat tip of known area: shown in N when the tip is unknown or rounded" in (
+        " ".join(str(c.value) for c in at.sidebar.caption)
+    )
+    store.set_limit("default", REGION, 18.0, "manual", tip="disc-2cm2")
+    at.switch_page("views/limits.py")
+    at.session_state["pg_lim_tab"] = "My limits"
+    at.run()
+    assert at.sidebar.selectbox(key="pg_unit").value == "kPa"  # the same picker on every page
+    assert at.table[0].value["Limit (kPa)"][0] == "90"
+    store.set_setting(UNIT_SETTING, "lbf")  # chosen elsewhere (the command line, another tab)
+    at.run()
+    assert at.sidebar.selectbox(key="pg_unit").value == "lbf"
+    assert not at.sidebar.caption

@@ -117,6 +117,8 @@ def test_signed_and_finer_readouts_for_offsets_and_instrument_precision() -> Non
     assert readout("N").finer(2).text(4.90333) == "4.903 N"
     assert readout("kgf").finer(2).text(4.90333) == "0.5000 kgf"
     assert readout("N").signed(None) == "—"
+    assert readout("N").finer(-1).text(9.80665) == "10 N"  # an approximate figure
+    assert readout("kPa", 1.0).finer(-1).text(9.80665) == "98 kPa"
 
 
 def test_the_unit_is_saved_in_any_spelling_and_pressure_says_what_it_needs(
