@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from calibration.progress import history_progress
+from firmware_bridge.readout import DEFAULT_UNIT
 from firmware_bridge.store._base import clean_json, parse_iso
 from firmware_bridge.store.journal import check_day
 from review.journal import SCALES
@@ -214,6 +215,8 @@ def region_trends(
     region: str | None = None,
     day_from: date | str | None = None,
     day_to: date | str | None = None,
+    *,
+    unit: str = DEFAULT_UNIT,
 ) -> dict[str, Any]:
     """Sessions, PPTs and journal days of a profile over a date range, per region and week.
 
@@ -223,6 +226,7 @@ def region_trends(
         region: a region (its sides included) or one side; None for every region.
         day_from: first local day (inclusive); None from the beginning.
         day_to: last local day (inclusive); None to the end.
+        unit: the user's unit for the progress words (the numbers stay in newtons).
 
     Returns:
         A JSON-ready dict:
@@ -253,7 +257,7 @@ def region_trends(
         for row in map(_ppt_row, history)
         if _in_range(date.fromisoformat(row["day"]), first, last)
     ]
-    progress = history_progress(history)
+    progress = history_progress(history, unit)
     names = sorted({s["region"] for s in sessions if s["region"]} | {p["region"] for p in ppts})
     regions = []
     for name in names:

@@ -20,6 +20,7 @@ from calibration.precautions import ProfileSafety
 from calibration.progress import history_progress
 from calibration.tips import TIPS, pressure_area
 from firmware_bridge.errors import NotFoundError, UsageError
+from firmware_bridge.readout import chosen_unit, parse_unit
 from firmware_bridge.store._base import parse_iso
 from firmware_bridge.store.journal import check_day
 from review.curve import Curve, session_curve
@@ -163,6 +164,8 @@ class ReportContent:
         journal: the journal entries in the range, oldest first.
         totals: the range in numbers.
         profile_days: first and last day of anything recorded for the profile (any range).
+        unit: the unit forces are read out in (:mod:`firmware_bridge.readout`); pressure only
+            for a session or site on a flat tip of known area.
     """
 
     profile: str
@@ -179,6 +182,7 @@ class ReportContent:
     journal: list[dict[str, Any]]
     totals: Totals
     profile_days: tuple[date, date] | None = None
+    unit: str = "N"
 
     @property
     def empty(self) -> bool:
@@ -240,7 +244,7 @@ def _totals(entries: list[SessionEntry]) -> Totals:
     )
 
 
-def _sites(store: Store, profile: str, trends: dict[str, Any]) -> list[SiteRow]:
+def _sites(store: Store, profile: str, trends: dict[str, Any], unit: str) -> list[SiteRow]:
     """Sites worked on in the range (any tip), and every site and tip with a stored limit or a
     pain-threshold measurement (whenever made: the limits and thresholds as they are now)."""
     counts = {r["region"]: r["sessions"] for r in trends["regions"]}
@@ -255,7 +259,7 @@ def _sites(store: Store, profile: str, trends: dict[str, Any]) -> list[SiteRow]:
     for m in history:  # oldest first: the newest wins
         latest[m["region"], m["tip"]] = m
         keys[m["region"], m["tip"]] = None
-    progress = {(p["region"], p["tip"]): p for p in history_progress(history)}
+    progress = {(p["region"], p["tip"]): p for p in history_progress(history, unit)}
     safety = stored_safety(store, profile)
     rows = []
     for region, tip in sorted(keys, key=lambda k: (k[0], k[1] or "")):
@@ -303,6 +307,7 @@ def gather(
     *,
     max_sessions: int = MAX_DETAILED_SESSIONS,
     now: datetime | None = None,
+    unit: str | None = None,
 ) -> ReportContent:
     """Read everything a report over a profile and date range shows.
 
@@ -313,19 +318,21 @@ def gather(
         day_to: last local day (inclusive); None to the last record.
         max_sessions: sessions drawn with their curve (the newest).
         now: the generation time (default: now), for reproducible reports.
+        unit: the unit forces are read out in; None: the user's setting.
 
     Returns:
         See :class:`ReportContent`.
 
     Raises:
-        UsageError: a malformed day, or the first day after the last.
+        UsageError: a malformed day or unit, or the first day after the last.
         NotFoundError: no such profile.
         StoreError: the store cannot be read.
     """
     first, last = check_range(day_from, day_to)
     check_profile(store, profile)
     generated = (now or datetime.now()).astimezone()
-    trends = region_trends(store, profile, None, first, last)
+    unit = chosen_unit(store) if unit is None else parse_unit(unit)
+    trends = region_trends(store, profile, None, first, last, unit=unit)
     summaries = store.list_sessions(profile=profile, day_from=first, day_to=last)
     entries = []
     for k, summary in enumerate(summaries):  # newest first
@@ -351,11 +358,12 @@ def gather(
         last_day=date.fromisoformat(max(days)) if days else None,
         generated_at=generated,
         safety=stored_safety(store, profile),
-        sites=_sites(store, profile, trends),
+        sites=_sites(store, profile, trends, unit),
         sessions=entries,
         detailed=min(len(entries), max_sessions),
         trends=trends,
         journal=list(trends["journal"]),
         totals=_totals(entries),
         profile_days=_profile_days(store, profile),
+        unit=unit,
     )

@@ -188,6 +188,7 @@ def build_report(
     *,
     max_sessions: int = MAX_DETAILED_SESSIONS,
     now: datetime | None = None,
+    unit: str | None = None,
 ) -> Report:
     """Read a profile's data over a date range and plan its therapist report.
 
@@ -200,17 +201,20 @@ def build_report(
         max_sessions: sessions drawn with their curve, newest first (the rest are counted
             and listed).
         now: the generation time printed on the report (default: now).
+        unit: the unit forces are read out in (default: the user's setting).
 
     Returns:
         The report, ready for :meth:`Report.write_pdf` and :meth:`Report.png_pages`. A period
         without any record gives a one-page report saying so.
 
     Raises:
-        UsageError: a malformed day, or the first day after the last.
+        UsageError: a malformed day or unit, or the first day after the last.
         NotFoundError: no such profile.
         StoreError: the store cannot be read.
     """
     if max_sessions < 0:
         raise UsageError(f"max_sessions must not be negative, not {max_sessions}")
-    content = gather(store, profile, day_from, day_to, max_sessions=max_sessions, now=now)
+    content = gather(
+        store, profile, day_from, day_to, max_sessions=max_sessions, now=now, unit=unit
+    )
     return Report(content, plan(content))

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from calibration.progress import MDC95_FACTOR
+from firmware_bridge.readout import DEFAULT_UNIT, Readout, readout
 from firmware_bridge.zones import ZONE_EDGES, Zone
 from review.curve import Curve
 from review.report.layout import MUTED, style_axes
@@ -92,14 +93,17 @@ def time_scale(duration_s: float) -> tuple[float, str]:
     return (1.0, "s") if duration_s <= 120 else (60.0, "min")
 
 
-def draw_session(ax: Axes, curve: Curve) -> None:
+def draw_session(ax: Axes, curve: Curve, shown: Readout | None = None) -> None:
     """One session's curve: zone bands, limit line, filtered force, over-limit marks, gaps and
     uncalibrated stretches.
 
     Args:
         ax: the panel's axes.
         curve: the session's (decimated) curve.
+        shown: the unit the force axis reads in (newtons by default).
     """
+    shown = shown or readout(DEFAULT_UNIT)
+    k = shown.per_newton
     style_axes(ax)
     if curve.t_from is None or curve.t_to is None or not len(curve):
         ax.set_xticks([])
@@ -113,12 +117,12 @@ def draw_session(ax: Axes, curve: Curve) -> None:
     if hi <= lo:
         hi = lo + 1.0 / scale
     span = hi - lo
-    filtered = curve.filtered_n
+    filtered = curve.filtered_n * k
     finite = filtered[np.isfinite(filtered)]
-    steps = [(a / scale, v) for a, v in curve.limit_steps]
+    steps = [(a / scale, v * k) for a, v in curve.limit_steps]
     top_limit = max((v for _, v in steps), default=0.0)
     peak = float(finite.max()) if finite.size else 0.0
-    ymax = max(peak * 1.08, top_limit * 1.35, 1.0)
+    ymax = max(peak * 1.08, top_limit * 1.35, k)
 
     # zone bands under the stepped limit
     for k, (a, value) in enumerate(steps):
@@ -157,7 +161,7 @@ def draw_session(ax: Axes, curve: Curve) -> None:
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, ymax)
     ax.set_xlabel(unit, fontsize=6.5, color=MUTED, labelpad=1)
-    ax.set_ylabel("N", fontsize=6.5, color=MUTED, labelpad=1)
+    ax.set_ylabel(shown.unit, fontsize=6.5, color=MUTED, labelpad=1)
     ax.locator_params(axis="y", nbins=4)
     ax.locator_params(axis="x", nbins=8)
 
@@ -192,9 +196,11 @@ def draw_region_force(
     ppts: Sequence[dict[str, Any]],
     progress: Sequence[dict[str, Any]],
     days: tuple[date, date],
+    *,
+    shown: Readout | None = None,
 ) -> None:
     """Peak force and the limit per session, and the pain thresholds with the personal noise band
-    (the MDC95 around the baseline mean), on one newton axis.
+    (the MDC95 around the baseline mean), on one force axis.
 
     Args:
         ax: the axes.
@@ -202,29 +208,33 @@ def draw_region_force(
         ppts: the region's threshold measurements in the range.
         progress: the region's :func:`calibration.progress.history_progress` rows.
         days: the range's first and last day (shared by every trend chart).
+        shown: the force unit the axis reads in (newtons by default; never a pressure: the
+            sessions may have used different tips).
     """
     style_axes(ax)
+    shown = shown or readout(DEFAULT_UNIT)
+    k = shown.per_newton
     for p in progress:
         base, sem = p.get("baseline_mean_n"), p.get("sem")
         if base and sem:
             band = math.exp(MDC95_FACTOR * float(sem))
-            ax.axhspan(base / band, base * band, color=PPT_BAND, linewidth=0, zorder=0)
-            ax.axhline(base, color=PPT, linewidth=0.6, linestyle=":", zorder=1)
+            ax.axhspan(k * base / band, k * base * band, color=PPT_BAND, linewidth=0, zorder=0)
+            ax.axhline(k * base, color=PPT, linewidth=0.6, linestyle=":", zorder=1)
     if sessions:
         x = _days(sessions)
-        ax.scatter(x, _values(sessions, "limit_n"), marker="_", s=60, color=TREND_LIMIT,
+        ax.scatter(x, k * _values(sessions, "limit_n"), marker="_", s=60, color=TREND_LIMIT,
                    linewidths=1.2, zorder=2)  # fmt: skip
-        ax.scatter(x, _values(sessions, "peak_n"), s=10, color=PEAK, zorder=3)
+        ax.scatter(x, k * _values(sessions, "peak_n"), s=10, color=PEAK, zorder=3)
     if ppts:
-        ax.scatter(_days(ppts), _values(ppts, "ppt_n"), marker="D", s=14, color=PPT, zorder=4)
-    shown = [r.get(k) for r in sessions for k in ("peak_n", "limit_n")]
-    shown += [p["ppt_n"] for p in ppts]
-    shown += [p["baseline_mean_n"] * math.exp(MDC95_FACTOR * p["sem"]) for p in progress
+        ax.scatter(_days(ppts), k * _values(ppts, "ppt_n"), marker="D", s=14, color=PPT, zorder=4)
+    drawn = [r.get(key) for r in sessions for key in ("peak_n", "limit_n")]
+    drawn += [p["ppt_n"] for p in ppts]
+    drawn += [p["baseline_mean_n"] * math.exp(MDC95_FACTOR * p["sem"]) for p in progress
               if p.get("baseline_mean_n") and p.get("sem")]  # fmt: skip
-    top = max((float(v) for v in shown if v is not None and math.isfinite(v)), default=1.0)
-    ax.set_ylim(0, top * 1.25)
+    top = max((float(v) for v in drawn if v is not None and math.isfinite(v)), default=1.0)
+    ax.set_ylim(0, k * top * 1.25)
     ax.locator_params(axis="y", nbins=4)
-    ax.set_ylabel("N", fontsize=6.5, color=MUTED, labelpad=1)
+    ax.set_ylabel(shown.unit, fontsize=6.5, color=MUTED, labelpad=1)
     if not sessions and not ppts:
         _empty_note(ax, "nothing recorded")
     _date_axis(ax, *days)

@@ -13,6 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from firmware_bridge.readout import force_unit, readout
 from review.journal import SCALES
 from review.report import figures
 from review.report import words as w
@@ -61,14 +62,14 @@ def _summary(content: ReportContent, sites: Sequence[Sequence[str]]) -> Callable
                 ("Profile", content.profile),
                 ("Period", w.period(content)),
                 ("Generated", w.generated(content)),
-                ("Units", "force in newtons (N); kPa only for a flat tip of known area"),
+                ("Units", w.units_line(content.unit)),
             ]
         )
         flow.heading("Safety screening")
-        flow.pairs(w.safety_pairs(content.safety))
+        flow.pairs(w.safety_pairs(content.safety, content.unit))
         flow.heading("This period in numbers")
         regions = [r["region"] for r in content.trends["regions"] if r["sessions"]]
-        flow.pairs(w.totals_pairs(content.totals, regions))
+        flow.pairs(w.totals_pairs(content.totals, regions, content.unit))
         flow.pairs([("Symptom journal", _journal_words(content.journal))])
         flow.space(0.08)
         flow.text(
@@ -155,11 +156,13 @@ def _trends(
             top = flow.y
             height = 1.05
             titles = ("Force: peak, limit, PPT", "Time over the limit", "Pain before → after")
+            # one axis across sessions on different tips: force, in the unit's own family
+            force = readout(force_unit(content.unit))
             axes = [
                 fig.add_axes(inches_rect(MARGIN + 0.38 + k * 2.4, top, 1.95, height))
                 for k in range(len(titles))
             ]
-            figures.draw_region_force(axes[0], rows, region["ppt"], progress, days)
+            figures.draw_region_force(axes[0], rows, region["ppt"], progress, days, shown=force)
             figures.draw_region_over(axes[1], rows, days)
             figures.draw_region_pain(axes[2], rows, days)
             for ax, title in zip(axes, titles, strict=True):
@@ -262,7 +265,7 @@ def _empty(content: ReportContent) -> Callable[[Figure], None]:
                 9,
             )
         flow.heading("Safety screening")
-        flow.pairs(w.safety_pairs(content.safety))
+        flow.pairs(w.safety_pairs(content.safety, content.unit))
 
     return draw
 
@@ -281,7 +284,7 @@ def plan(content: ReportContent) -> list[Page]:
     """
     if content.empty:
         return [Page("empty", "Therapist report: nothing in this period", _empty(content))]
-    sites = [w.site_cells(r) for r in content.sites]
+    sites = [w.site_cells(r, content.unit) for r in content.sites]
     summary = _summary(content, sites)
     fitted = summary(new_figure())  # a dry run: how many site rows fit on page 1
     pages = [Page("summary", "Therapist report", summary)]

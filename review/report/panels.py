@@ -88,9 +88,9 @@ def _sessions(
             flow.put(MARGIN, y, title, 8.5, weight="bold")
             ax = fig.add_axes(rect)
             if entry.curve is not None:
-                figures.draw_session(ax, entry.curve)
+                figures.draw_session(ax, entry.curve, w.shown(entry, content.unit))
             stats = Flow(fig, top=y + 0.26, left=_STATS_LEFT, width=PAGE_W - MARGIN - _STATS_LEFT)
-            for line, alert in w.session_lines(entry):
+            for line, alert in w.session_lines(entry, content.unit):
                 stats.text(line, 7, color=ALERT if alert else TEXT, max_lines=3)
 
     return draw
@@ -116,8 +116,8 @@ def index_pages(content: ReportContent) -> list[Page]:
                 w.when(e.started),
                 w.site(e.summary["region"]),
                 w.duration(s.duration_s),
-                w.force(s.peak_n),
-                w.force(s.limit_n),
+                w.session_force(e, s.peak_n, content.unit),
+                w.session_force(e, s.limit_n, content.unit),
                 w.duration(s.time_over_limit_s),
                 f"{w.rating(s.pain_before)} → {w.rating(s.pain_after)}",
             ]

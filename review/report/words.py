@@ -1,12 +1,26 @@
 """The report's numbers in words: durations, forces, days, and the lines describing the profile's
-safety, a site, the range's totals and one session."""
+safety, a site, the range's totals and one session.
+
+Forces read in the user's unit (:mod:`firmware_bridge.readout`): as pressure only for a session
+or site on a flat tip of known area, else as force of the same family.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from calibration.precautions import ProfileSafety
-from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, pressure_kpa
+from calibration.tips import TIPS, TOOL_TIP
+from firmware_bridge.readout import (
+    DEFAULT_UNIT,
+    DISPLAY_UNITS,
+    Readout,
+    describe,
+    force_unit,
+    pressure_unit,
+    readout,
+)
+from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2
 from review.report.content import ReportContent, SessionEntry, SiteRow, Totals
 
 _VERDICTS = {
@@ -36,13 +50,52 @@ def duration(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def force(newtons: float | None, area_cm2: float | None = None) -> str:
-    """``14.7 N``, with kPa when the tip's area makes pressure meaningful."""
-    if newtons is None:
-        return "–"
-    if area_cm2:
-        return f"{newtons:.1f} N ({pressure_kpa(newtons, area_cm2):.0f} kPa)"
-    return f"{newtons:.1f} N"
+def force(newtons: float | None, area_cm2: float | None = None, unit: str = DEFAULT_UNIT) -> str:
+    """``14.7 N`` in the user's unit, with the pressure beside it (or, for a pressure unit, the
+    force) when the tip's area makes pressure meaningful: ``14.7 N (147 kPa)``."""
+    return "–" if newtons is None else describe(newtons, unit, area_cm2)
+
+
+def shown(entry: SessionEntry, unit: str) -> Readout:
+    """How one session's forces read: as pressure only on its own known flat tip."""
+    return readout(unit, entry.summary.get("tip_area_cm2"))
+
+
+def session_force(entry: SessionEntry, newtons: float | None, unit: str) -> str:
+    """One of a session's forces (its limit, its peak) as :func:`shown` reads it; ``–`` if none."""
+    return "–" if newtons is None else shown(entry, unit).text(newtons)
+
+
+def dose(impulse_ns: float, unit: str) -> str:
+    """The pressure dose (force × time) in the unit's force family: ``1,234 N·s``."""
+    family = readout(force_unit(unit))
+    return f"{family.value(impulse_ns):,.0f} {family.unit}·s"
+
+
+def units_line(unit: str) -> str:
+    """What the report's numbers are in, for its first page."""
+    chosen = DISPLAY_UNITS[unit]
+    family = DISPLAY_UNITS[force_unit(unit)]
+    if chosen.pressure:
+        return (
+            f"pressure in {chosen.label.split(',')[0]} for sessions and sites on a flat tip of "
+            f"known area, else force in {family.label}"
+        )
+    return (
+        f"force in {family.label}; {pressure_unit(unit)} beside it only for a flat tip of known "
+        "area"
+    )
+
+
+def tip_words(summary: dict[str, object]) -> str:
+    """A session's tip in words (pressure is only shown on a flat one of known area)."""
+    key, area = summary.get("tip"), summary.get("tip_area_cm2")
+    tip = TIPS.get(str(key)) if key else None
+    if tip is not None:
+        return tip.label
+    if key in (None, TOOL_TIP) and isinstance(area, int | float):
+        return f"the tool's own flat tip ({area:g} cm²)"
+    return "not known (force only)"
 
 
 def day(value: date | None) -> str:
@@ -90,7 +143,7 @@ def generated(content: ReportContent) -> str:
     return f"{when(at)} (local time, UTC{at.strftime('%z')[:3]}:{at.strftime('%z')[3:]})"
 
 
-def safety_pairs(safety: ProfileSafety) -> list[tuple[str, str]]:
+def safety_pairs(safety: ProfileSafety, unit: str = DEFAULT_UNIT) -> list[tuple[str, str]]:
     """Screening, precautions (one line each), ceiling and sensitive mode as label–value pairs."""
     answered = "not answered yet"
     if safety.answered_at:
@@ -98,10 +151,10 @@ def safety_pairs(safety: ProfileSafety) -> list[tuple[str, str]]:
     yes = [("", f"yes: {p.question}") for p in safety.answered_precautions()]
     if not yes:
         yes = [("", "none answered yes" if safety.answered else "–")]
-    ceiling_n = safety.ceiling_n(REFERENCE_TIP_CM2)
+    ceiling_n = readout(force_unit(unit)).text(safety.ceiling_n(REFERENCE_TIP_CM2))
     ceiling = (
         f"{safety.ceiling_kgf_cm2:g} kgf/cm² (≈ {safety.ceiling_kgf_cm2 * KGF_N * 10:.0f} kPa; "
-        f"{ceiling_n:.1f} N on a 1 cm² tip)"
+        f"{ceiling_n} on a 1 cm² tip)"
     )
     if safety.lowered:
         ceiling += ", lowered by the precautions"
@@ -121,7 +174,7 @@ def safety_pairs(safety: ProfileSafety) -> list[tuple[str, str]]:
     ]
 
 
-def site_cells(row: SiteRow) -> list[str]:
+def site_cells(row: SiteRow, unit: str = DEFAULT_UNIT) -> list[str]:
     """A row of the sites table."""
     where = site(row.region) if row.tip is None else f"{site(row.region)}, {row.tip} tip"
     basis = row.limit_basis
@@ -129,7 +182,10 @@ def site_cells(row: SiteRow) -> list[str]:
         basis += f"; set {row.limit_set_at.date().isoformat()}"
     ppt = "never measured"
     if row.ppt_n is not None:
-        ppt = f"{force(row.ppt_n, row.pressure_area_cm2)} on {row.ppt_day}, {row.ppt_trials} trials"
+        ppt = (
+            f"{force(row.ppt_n, row.pressure_area_cm2, unit)} on {row.ppt_day}, "
+            f"{row.ppt_trials} trials"
+        )
     if row.verdict is None:
         versus = "–"
     elif row.verdict == "baseline":
@@ -141,14 +197,14 @@ def site_cells(row: SiteRow) -> list[str]:
     return [
         where,
         str(row.sessions) if row.tip is None else "",
-        force(row.limit_n, row.pressure_area_cm2),
+        force(row.limit_n, row.pressure_area_cm2, unit),
         basis,
         ppt,
         versus,
     ]
 
 
-def totals_pairs(t: Totals, regions: list[str]) -> list[tuple[str, str]]:
+def totals_pairs(t: Totals, regions: list[str], unit: str = DEFAULT_UNIT) -> list[tuple[str, str]]:
     """The range's totals as label–value pairs."""
     sessions = f"{t.sessions}"
     if regions:
@@ -172,7 +228,7 @@ def totals_pairs(t: Totals, regions: list[str]) -> list[tuple[str, str]]:
         ("Recorded time", duration(t.session_time_s)),
         ("Working pressure", f"{duration(t.working_time_s)} at ≥ 80 % of the comfort limit"),
         ("Over the limit", over),
-        ("Pressure dose", f"{t.impulse_ns:,.0f} N·s (force × time)"),
+        ("Pressure dose", f"{dose(t.impulse_ns, unit)} (force × time)"),
         ("Pain before → after", pain),
         ("Data quality", quality(t.lost_frames, t.bad_frames, t.gaps, t.gap_s, t.uncalibrated_s)),
     ]
@@ -192,7 +248,7 @@ def quality(lost: int, bad: int, gaps: int, gap_s: float, uncalibrated_s: float)
     return "; ".join(parts) if parts else "complete: no frames lost, no gaps, all calibrated"
 
 
-def session_lines(entry: SessionEntry) -> list[tuple[str, bool]]:
+def session_lines(entry: SessionEntry, unit: str = DEFAULT_UNIT) -> list[tuple[str, bool]]:
     """The stats beside a session's curve: (line, needs attention)."""
     s = entry.stats
     summary = entry.summary
@@ -200,12 +256,13 @@ def session_lines(entry: SessionEntry) -> list[tuple[str, bool]]:
     zones = s.time_in_zone_s
     lines = [
         (f"Duration {duration(s.duration_s)}{rate}", False),
-        (f"Limit {force(s.limit_n)}", False),
+        (f"Tip: {tip_words(summary)}", False),
+        (f"Limit {session_force(entry, s.limit_n, unit)}", False),
     ]
     basis = summary.get("meta", {}).get("limit_basis")
     if basis:
         lines.append((f"  ({basis})", False))
-    peak = f"Peak {force(s.peak_n)}"
+    peak = f"Peak {session_force(entry, s.peak_n, unit)}"
     if s.peak_pct_of_limit is not None:
         peak += f" · filtered {s.peak_pct_of_limit:.0f} % of limit"
     lines.append((peak, False))
@@ -216,7 +273,7 @@ def session_lines(entry: SessionEntry) -> list[tuple[str, bool]]:
         lines.append((f"  of which danger (≥ 120 %) {duration(zones['danger'])}", True))
     lines.append((f"Target range {duration(zones['target'])}", False))
     hold = "–" if s.longest_hold_s is None else duration(s.longest_hold_s)
-    lines.append((f"Longest hold {hold} · dose {s.impulse_ns:,.0f} N·s", False))
+    lines.append((f"Longest hold {hold} · dose {dose(s.impulse_ns, unit)}", False))
     ramps, holds = s.events_by_kind.get("ramp", 0), s.events_by_kind.get("hold", 0)
     lines.append((f"Warnings: {ramps} slow down, {holds} release", False))
     pain = f"Pain {rating(s.pain_before)} → {rating(s.pain_after)}"
