@@ -23,7 +23,9 @@ from playwright.sync_api import expect
 
 from calibration.precautions import PRECAUTIONS
 from firmware_bridge.readings import DeviceInfo
+from firmware_bridge.readout import chosen_unit
 from firmware_bridge.store import Store
+from firmware_bridge.units import KGF_N
 from tests.e2e.conftest import SCREENSHOTS, launch, stop
 from tests.integration.ptytool import PlayedTool, PtyTool
 
@@ -200,6 +202,13 @@ def test_measure_a_threshold_with_the_space_bar_and_keep_the_limit(
         row.wait_for(timeout=20_000)
         assert f"{limit['limit_n']:.1f}" in row.inner_text()
         assert "measured" in row.inner_text()
+
+        # one unit for everything, picked in the sidebar: the limit now reads in kgf
+        choose(page, "pg_unit", "kilograms-force (kgf)")
+        expect(table.first).to_contain_text("Limit (kgf)", timeout=15_000)
+        expect(row).to_contain_text(f"{limit['limit_n'] / KGF_N:.2f}", timeout=15_000)
+        with Store.open(restarted.data_dir) as saved:
+            assert chosen_unit(saved) == "kgf"
     finally:
         stop(app)
         if restarted is not None:
