@@ -429,6 +429,13 @@ def test_defaults_keep_their_basis_and_say_what_sensitive_mode_changes(store: St
 # -- the user's unit ------------------------------------------------------------------------------
 
 
+def limit_cells(at: AppTest) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The limits table's two limit columns: their titles, and each tip's row of them."""
+    table = at.table[0].value.set_index("Tip")
+    columns = [c for c in table.columns if c.startswith("Limit (")]
+    return columns, {tip: tuple(row) for tip, row in table[columns].iterrows()}
+
+
 def test_limits_read_in_the_chosen_unit_and_pressure_only_on_a_flat_tip(store: Store) -> None:
     answered(store, "default", "bleeding")  # 1 kgf/cm²: 9.8 N on 1 cm²
     store.set_setting(UNIT_SETTING, "kgf")
@@ -438,31 +445,19 @@ def test_limits_read_in_the_chosen_unit_and_pressure_only_on_a_flat_tip(store: S
     at = page("My limits").run()
     assert not at.exception
     assert "Highest limit allowed: **1 kgf/cm²** (≈ 1.0 kgf on a 1 cm² tip)" in texts(at)
-    table = at.table[0].value.set_index("Tip")
-    assert list(table.columns[1:3]) == ["Limit (kgf)", "Limit (kPa)"]
-    assert tuple(table.loc["flat 2 cm² algometer tip"][["Limit (kgf)", "Limit (kPa)"]]) == (
-        "1.84",
-        "90",
-    )
-    assert tuple(table.loc["cane knob (Thera Cane type)"][["Limit (kgf)", "Limit (kPa)"]]) == (
-        "2.00",
-        "—",
-    )
+    columns, rows = limit_cells(at)
+    assert columns == ["Limit (kgf)", "Limit (kPa)"]
+    assert rows["flat 2 cm² algometer tip"] == ("1.84", "90")
+    assert rows["cane knob (Thera Cane type)"] == ("2.00", "—")
     assert "Thigh: 1.22 kgf is above" in texts(at) and "sessions use 1.00 kgf there" in texts(at)
 
     store.set_setting(UNIT_SETTING, "kPa")
     at.run()
-    table = at.table[0].value.set_index("Tip")
-    assert list(table.columns[1:3]) == ["Limit (kPa)", "Limit (N)"]
-    assert tuple(table.loc["flat 2 cm² algometer tip"][["Limit (kPa)", "Limit (N)"]]) == (
-        "90",
-        "18.0",
-    )
+    columns, rows = limit_cells(at)
+    assert columns == ["Limit (kPa)", "Limit (N)"]
+    assert rows["flat 2 cm² algometer tip"] == ("90", "18.0")
     # a knob's pressure would be a guess: the force, in the unit's own family
-    assert tuple(table.loc["cane knob (Thera Cane type)"][["Limit (kPa)", "Limit (N)"]]) == (
-        "—",
-        "19.6",
-    )
+    assert rows["cane knob (Thera Cane type)"] == ("—", "19.6")
     assert "sessions use 98 kPa there" in texts(at)  # on the flat 1 cm² disc
 
 
