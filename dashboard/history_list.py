@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError, UsageError
 from firmware_bridge.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +175,8 @@ def sessions_table(sessions: list[dict[str, Any]], live_session: int | None = No
         sessions: ``Store.list_sessions()`` summaries.
         live_session: the session a running bridge is recording, if any.
     """
+    import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
+
     return pd.DataFrame(
         {
             "Session": [int(s["id"]) for s in sessions],

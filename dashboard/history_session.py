@@ -3,11 +3,17 @@ what the user said about it (pain ratings and note, editable), its files, and de
 
 The curve is :mod:`dashboard.components.session_chart` (zoomable, decimated so every peak
 stays); the numbers are :func:`review.stats.session_stats` (:mod:`dashboard.history_stats`).
+
+The curve comes first. The browser loads the code of every kind of element a run sends before it
+shows any of them, so the first time a browser session draws a session's chart, the rest of the
+tab (numbers, ratings, files) is sent only once the chart says its curve is drawn: the curve then
+never waits for the code of a table or a slider.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -23,6 +29,8 @@ log = logging.getLogger(__name__)
 CHART_HEIGHT = 380
 PICKER_KEY = "pg_hist_session"
 COMPARE_TAB = "Compare"
+#: Session state: True once a session chart has drawn its curve in this browser session.
+CHART_DRAWN = "pg_hist_chart_drawn"
 
 #: Recorded events worth telling about: kind → (one, several).
 EVENT_WORDS: dict[str, tuple[str, str]] = {
@@ -44,9 +52,22 @@ def session_label(summary: dict[str, Any]) -> str:
     )
 
 
-def curve(session_id: int, *, key: str, compare_id: int | None = None) -> None:
-    """The zoomable session chart (with a second session overlaid when ``compare_id``)."""
-    session_chart(session_id, compare_id=compare_id, height=CHART_HEIGHT, key=key)
+def curve(
+    session_id: int,
+    *,
+    key: str,
+    compare_id: int | None = None,
+    on_drawn: Callable[[], None] | None = None,
+) -> None:
+    """The zoomable session chart (with a second session overlaid when ``compare_id``); see
+    :func:`~dashboard.components.session_chart.session_chart` for ``on_drawn``."""
+    session_chart(
+        session_id, compare_id=compare_id, height=CHART_HEIGHT, key=key, on_drawn=on_drawn
+    )
+
+
+def _chart_drawn() -> None:
+    st.session_state[CHART_DRAWN] = True
 
 
 def pick(store: Store, sessions: list[dict[str, Any]], key: str, label: str) -> int | None:
@@ -224,7 +245,10 @@ def session_tab(store: Store, sessions: list[dict[str, Any]], live_session: int 
         f"{summary['n_samples']:,} readings · comfort limit "
         f"{resources.newtons(summary['limit_n'])}"
     )
-    curve(sid, key="pg_hist_chart")
+    curve(sid, key="pg_hist_chart", on_drawn=_chart_drawn)
+    if not st.session_state.get(CHART_DRAWN):
+        st.caption("The session's numbers, your ratings and its files follow the curve.")
+        return  # the chart's callback reruns the page once the curve is drawn
     st.button(
         "Compare with another session",
         key="pg_hist_to_compare",

@@ -1,6 +1,6 @@
-"""One session's numbers for the History page: :func:`review.stats.session_stats`, cached per
-session version, shown in plain words, as small metric cards, and as rows for comparing two
-sessions side by side.
+"""One session's numbers for the History page: :func:`review.stats.session_stats`, kept in the
+store once a session has ended (:mod:`review.stats_cache`), shown in plain words, as small metric
+cards, and as rows for comparing two sessions side by side.
 
 Nothing is rounded into "safe": time without data is counted in no zone and said out loud, and
 a session without a comfort limit gets no over/under verdict.
@@ -9,15 +9,18 @@ a session without a comfort limit gets no over/under verdict.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.store import Store
-from review.stats import SessionStats, session_stats
+from review.stats import SessionStats
+from review.stats_cache import cached_session_stats, kept_stats
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -36,30 +39,26 @@ CARDS_PER_ROW = 4
 RATE_SHORTFALL = 0.95
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _stats(_store: Store, data_dir: str, session_id: int, version: tuple[Any, ...]) -> SessionStats:
-    """session_stats, cached per store, session and version (samples, end)."""
-    del data_dir, version  # the cache key only
-    return session_stats(_store, session_id)
-
-
 def stats_for(store: Store, summary: dict[str, Any]) -> SessionStats | None:
-    """The session's stats (one pass over its samples, cached until the session changes).
+    """The session's stats: kept in the store once it has ended (computed in the background
+    after it ended, or here on first need, one pass over its samples), fresh while recording.
 
     Args:
         store: the open store.
-        summary: the session's summary (its sample count and end mark the version).
+        summary: the session's summary with ``events``, as just read.
 
     Returns:
         The stats, or None when they cannot be computed (the reason is on the page).
     """
-    version = (summary["n_samples"], summary["ended_at"], summary["status"])
     try:
-        with st.spinner("Adding up the session…"):
-            return _stats(store, str(resources.data_dir()), int(summary["id"]), version)
+        stats = kept_stats(store, summary)
+        if stats is None:
+            with st.spinner("Adding up the session…"):
+                stats = cached_session_stats(store, int(summary["id"]), summary=summary)
     except PressureGuardError as exc:
         st.error(f"Cannot compute the numbers of session {summary['id']}: {exc}")
         return None
+    return stats
 
 
 def seconds(value: float | None) -> str:
@@ -189,6 +188,8 @@ def stats_cards(stats: SessionStats) -> None:
 
 def zone_table(stats: SessionStats) -> pd.DataFrame:
     """Time in each zone with its share of the session (zones never entered left out)."""
+    import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
+
     total = sum(stats.time_in_zone_s.values())
     rows = [
         (words, seconds(stats.time_in_zone_s[zone]), 100 * stats.time_in_zone_s[zone] / total)
@@ -237,6 +238,8 @@ def compare_table(
     second: tuple[dict[str, Any], SessionStats | None],
 ) -> pd.DataFrame:
     """Two sessions side by side: one row per measure, one column per session."""
+    import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
+
     a, b = (compare_rows(*first), compare_rows(*second))
     labels = [k for k in a if k in b]
     return pd.DataFrame(

@@ -2,7 +2,9 @@
 // from the whole session down to a fraction of a second. Every zoom or move asks /api/curve for
 // the visible window at about two points per pixel (min/max per bucket, so peaks survive; every
 // sample once the window holds few enough), the previous request aborted. Zooming never reruns
-// Streamlit. (Joined after live_chart.js: `BAND` and `niceStep` come from there.)
+// Streamlit; when the page asks (`data.report`), the chart tells it once, as the state value
+// `drawn`, that its first curve is drawn (or why not). (Joined after live_chart.js: `BAND` and
+// `niceStep` come from there.)
 
 const INK = "#111418";
 const MUTED = "#4a5059";
@@ -185,6 +187,7 @@ class SessionChart {
     } catch (err) {
       if (abort.signal.aborted) return;
       this.setStatus(`Cannot load the curve: ${err.message}`, "error");
+      this.reportDrawn();
     }
   }
 
@@ -504,7 +507,15 @@ class SessionChart {
       this.ready = true;
       this.root.dataset.readyAt = now.toFixed(1);
       if (window.__pgChartReady === undefined) window.__pgChartReady = now;
+      this.reportDrawn();
     }
+  }
+
+  /** Tell the page, once, that the first load is over: the curve drawn, or the error shown. */
+  reportDrawn() {
+    if (!this.report || this.reported) return;
+    this.reported = true;
+    this.report(this.config.session);
   }
 
   drawBands(g, steps, a, b, x, y, plotW) {
@@ -752,6 +763,7 @@ export default function (component) {
     chart = new SessionChart(root);
     root.__pgSessionChart = chart;
   }
+  chart.report = data?.report ? (session) => component.setStateValue("drawn", session) : null;
   chart.configure(data);
   return () => {
     window.setTimeout(() => {

@@ -19,10 +19,15 @@ samples in the fetched window, ``data-decimated``), ``pg-chart-status`` (``loadi
 ``pg-chart-earlier``, ``pg-chart-later``, ``pg-chart-tip`` (the tooltip). The root
 (``pg-session-chart``) gets ``data-ready-at`` (``performance.now()`` of the first whole-session
 paint, also ``window.__pgChartReady``) and ``data-painted-at`` (the latest paint of fetched data).
+
+Given ``on_drawn``, the chart tells the page once that its first curve is drawn (or that it could
+not be, the reason shown in its place): a page can then send what goes below the chart, whose
+code the browser would otherwise load before it shows the chart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dashboard.components.assets import register
@@ -40,6 +45,7 @@ def session_chart(
     height: int = 380,
     key: str,
     url: str = "/api/curve",
+    on_drawn: Callable[[], None] | None = None,
 ) -> Any:
     """Mount the session chart.
 
@@ -49,14 +55,19 @@ def session_chart(
         height: the canvas's height in CSS pixels.
         key: the element key; keep it stable so reruns keep the zoom.
         url: the curve route (same origin as the app).
+        on_drawn: called once (a widget callback: the page then reruns) when the chart's first
+            load is over: its curve drawn, or the reason it could not be shown in its place.
+            None: the chart tells the page nothing.
 
     Returns:
-        Streamlit's component result (the chart sends nothing back).
+        Streamlit's component result (``drawn``: the session first drawn, when ``on_drawn``).
     """
     data = {
         "session": int(session_id),
         "compare": None if compare_id is None else int(compare_id),
         "height": int(height),
         "url": url,
+        "report": on_drawn is not None,
     }
-    return _component(key=key, data=data, height="content")
+    callbacks = {} if on_drawn is None else {"on_drawn_change": on_drawn}
+    return _component(key=key, data=data, height="content", **callbacks)

@@ -5,14 +5,16 @@ in :mod:`dashboard.history_list`, :mod:`dashboard.history_session`,
 :mod:`dashboard.history_compare`, :mod:`dashboard.trends_view` and
 :mod:`dashboard.history_exchange`; this script lays them out. Only the open tab runs.
 ``/history?session=12`` opens session 12 on the "One session" tab.
+
+The compare and trends tabs are imported only when opened: the trends pull in Altair (~0.1 s),
+which a visit to one session should not wait for.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import history_compare, history_exchange, history_list, history_session, resources
-from dashboard import trends_view as trends
+from dashboard import history_exchange, history_list, history_session, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
 
@@ -55,7 +57,11 @@ with tabs[history_list.SESSION_TAB]:
         history_session.session_tab(store, sessions, live_session)
 with tabs[history_session.COMPARE_TAB]:
     if tabs[history_session.COMPARE_TAB].open:
+        from dashboard import history_compare
+
         history_compare.compare_tab(store, sessions)
 with tabs["Trends"]:
     if tabs["Trends"].open:
-        trends.trends_tab(store, filters, sessions[0]["profile"] if sessions else None)
+        from dashboard import trends_view
+
+        trends_view.trends_tab(store, filters, sessions[0]["profile"] if sessions else None)

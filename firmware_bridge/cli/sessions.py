@@ -13,7 +13,7 @@ from firmware_bridge.errors import UsageError
 from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
-from review.stats import session_stats
+from review.stats_cache import cached_session_stats
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -109,7 +109,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print one session."""
     with Store.open(args.data_dir) as store:
         summary = store.session_summary(args.id)
-        stats = session_stats(store, args.id).as_dict()
+        stats = cached_session_stats(store, args.id, summary=summary).as_dict()
         unit = chosen_unit(store)
     if args.json:
         print(json.dumps(summary | {"stats": stats}, indent=2))

@@ -2,7 +2,9 @@
 its filters, one session (chart, stats, editing, deleting, files), importing, comparing, trends.
 
 The session chart is a components-v2 element: AppTest shows it as a ``bidi_component`` whose
-mount data can be read; it draws in the browser (tests/e2e/test_history.py).
+mount data can be read; it draws in the browser (tests/e2e/test_history.py). AppTest runs no
+JavaScript, so the chart's report that its curve is drawn (after which the session tab shows the
+rest) is given by hand: ``page(chart_drawn=...)``.
 """
 
 from __future__ import annotations
@@ -22,17 +24,22 @@ from dashboard_helpers import PAGES, judged
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import history_exchange, history_list
+from dashboard import history_exchange, history_list, history_session
 from firmware_bridge.store import Store
+from review import stats_cache
+from review.stats import session_stats
 from review.trends import CAVEATS
 
 TAB = history_list.TAB_KEY
 
 
-def page(tab: str | None = None) -> AppTest:
+def page(tab: str | None = None, *, chart_drawn: bool = True) -> AppTest:
+    """The History page; ``chart_drawn``: as if a session chart had drawn its curve already in
+    this browser session (its report, which AppTest cannot run)."""
     at = AppTest.from_file(str(PAGES / "history.py"), default_timeout=30)
     if tab is not None:
         at.session_state[TAB] = tab
+    at.session_state[history_session.CHART_DRAWN] = chart_drawn
     return at
 
 
@@ -211,6 +218,43 @@ def test_one_session_mounts_its_chart_and_tells_its_numbers(store: Store) -> Non
     zones = frame(at, "Zone")
     assert "Over your limit (100–120 %)" in list(zones["Zone"])
     assert at.session_state[history_list.CHOSEN] == older
+
+
+def test_the_curve_comes_first_and_the_rest_once_it_is_drawn(store: Store) -> None:
+    """A browser session's first chart gets the tab to itself until it has drawn its curve (the
+    browser would otherwise load the code of every element below it first)."""
+    sid = recorded(store)
+    at = page(history_list.SESSION_TAB, chart_drawn=False).run()
+    assert not at.exception
+    (chart,) = charts(at)
+    assert chart["session"] == sid and chart["report"] is True
+    assert "follow the curve" in texts(at)
+    assert not at.metric and not at.get("download_button") and not at.text_area
+    at.session_state[history_session.CHART_DRAWN] = True  # what the chart's report does
+    at.run()
+    assert "This session lasted 1:35." in texts(at)
+    assert at.metric and at.get("download_button") and at.text_area
+    assert "follow the curve" not in texts(at)
+
+
+def test_the_numbers_come_from_the_kept_stats(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = recorded(store)
+    store.wait_for_compaction(timeout=60)  # summed up in the background as the session ended
+    kept = store.stored_stats(sid)
+    assert kept is not None
+    fresh = session_stats(store, sid)
+    with monkeypatch.context() as patch:
+        patch.setattr(stats_cache, "sample_totals", lambda *a, **k: pytest.fail("samples read"))
+        at = page(history_list.SESSION_TAB).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Peak"] == "22.0 N"
+    # A session whose stats are not kept (yet) is summed up on the page and kept for next time.
+    store.update_session(sid, limit_n=fresh.limit_n)  # the limit given again clears them
+    assert store.stored_stats(sid) is None
+    page(history_list.SESSION_TAB).run()
+    assert store.stored_stats(sid) == kept
 
 
 def test_gaps_and_lost_frames_are_said_out_loud(store: Store) -> None:
