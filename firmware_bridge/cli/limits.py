@@ -465,8 +465,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         ppt_id = outcome.measurement.save(store)
         trials = ", ".join(shown.number(f) for f in summary.trials_n)
         print(
-            f"Pressure-pain threshold: {describe(summary.ppt_n, unit, pressure_area)} "
-            f"(trials {trials} {shown.unit})"
+            f"Pressure-pain threshold: {describe(summary.ppt_n, unit, pressure_area)}, "
+            f"the mean of the trials {trials} {shown.unit}"
         )
         history = [r["ppt_n"] for r in store.ppt_history(args.profile, str(region), tip_key)]
         print(ppt_progress(history, pressure_area, unit).words)
