@@ -7,8 +7,8 @@ API in 50 ms chunks as the bridge writes them, then ended, which compacts the ch
 - **PressureGuard's session chart** (:mod:`dashboard.components.session_chart`): time from
   navigation to the first whole-session curve painted (the chart sets
   ``window.__pgChartReady = performance.now()``), on the test page ``tests/e2e/chart_page.py``
-  served with the real ``/api/curve`` route; on the History page of the real launcher too, once
-  that page mounts the chart;
+  served with the real ``/api/curve`` route; on the History page of the real launcher too (the
+  figure users get), with the time the rest of that tab (the session's numbers) appears;
 - **the plain page a Streamlit user would write** (:mod:`benchmarks.review_baseline_page`):
   ``store.load_samples`` and ``st.plotly_chart(px.line(...))`` of every sample; time to the
   Plotly chart drawn, or "did not finish" after :data:`TIMEOUT_S`;
@@ -227,6 +227,18 @@ PLOTLY_READY_JS = """
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+})();
+"""
+
+# Sets window.__pgRestAt when the session tab's numbers (its first metric card) first appear.
+REST_READY_JS = """
+(() => {
+  const seen = () => {
+    if (window.__pgRestAt === undefined && document.querySelector("[data-testid=stMetric]")) {
+      window.__pgRestAt = performance.now();
+    }
+  };
+  new MutationObserver(seen).observe(document, { childList: true, subtree: true });
 })();
 """
 
@@ -531,11 +543,15 @@ def list_figures(browser: Any, work: Path) -> dict[str, Any]:
 
 
 def _history_visit(browser: Any, url: str) -> dict[str, Any]:
+    """One fresh visit: ms to the curve painted (``ms``), and to the tab's numbers shown."""
     page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script(REST_READY_JS)
     try:
         page.goto(url)
         page.wait_for_function("window.__pgChartReady !== undefined", timeout=60_000)
-        return {"ms": float(page.evaluate("window.__pgChartReady"))} | page.evaluate(CHART_STATE_JS)
+        out = {"ms": float(page.evaluate("window.__pgChartReady"))} | page.evaluate(CHART_STATE_JS)
+        page.wait_for_function("window.__pgRestAt !== undefined", timeout=60_000)
+        return out | {"rest_ms": float(page.evaluate("window.__pgRestAt"))}
     finally:
         page.close()
 
@@ -547,8 +563,9 @@ def history_chart(browser: Any, work: Path, session_id: int) -> dict[str, Any] |
 
     Two launches: the first page load after the server started ("cold"); then, as a user's
     browser does (the launcher opens the Live page), the Live page first and then three visits
-    of the session (the first of them computes the page's session stats, the later ones find
-    them cached).
+    of the session (the first of them imports the History page's modules). Each visit is a
+    fresh browser context: nothing is cached in the browser, and its first chart in a browser
+    session has the tab to itself until the curve is drawn.
     """
     sources = [HISTORY_VIEW, *HISTORY_VIEW.parent.parent.glob("history_*.py")]
     if not any("session_chart" in path.read_text("utf-8") for path in sources):
@@ -635,6 +652,13 @@ def _median_visit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(rows, key=lambda r: r["ms"])[len(rows) // 2]
 
 
+def _history_loads(hist: dict[str, Any] | None) -> list[float]:
+    """ms to the curve painted, every History page visit (the first load after start too)."""
+    if not hist:
+        return []
+    return [v["ms"] for v in ([hist["cold"]] if hist.get("cold") else []) + hist["visits"]]
+
+
 def _loads(rows: list[dict[str, Any]]) -> str:
     ms = [r["ms"] for r in rows]
     return f"{ms[0]:,.0f} | {statistics.median(ms[1:] or ms):,.0f} | {max(ms):,.0f}"
@@ -652,8 +676,9 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         f"A store holds a 2-hour session recorded at 1 kHz ({s['2 h']:,} samples; presses, "
         "holds, pushes past a limit that steps up an hour in, single-sample spikes, a 10 s gap) "
         f"and a 10-minute one ({s['10 min']:,} samples), written through the store API in 50 ms "
-        "chunks as the bridge writes them and ended (which compacts the chunks: "
-        f"{results['compaction_s']:.1f} s in the background). Headless Chromium (Debian's) "
+        "chunks as the bridge writes them and ended (which compacts the chunks and keeps the "
+        f"session's review stats: {results['compaction_s']:.1f} s in the background). Headless "
+        "Chromium (Debian's) "
         "opens each session afresh. Run: `python -m benchmarks.run review`.",
         "",
         "- **PressureGuard**: the session chart (`dashboard/components/session_chart.py`, a",
@@ -689,12 +714,21 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         )
         lines.append(f"| {name} | plain Plotly | {cell} |")
     worst = max(r["ms"] for rows in results["ours"].values() for r in rows)
-    verdict = "met" if worst <= results["goal_ms"] else "NOT met"
+    history = _history_loads(results.get("history_chart"))
+    goal = results["goal_ms"]
+    within = sum(ms <= goal for ms in history)
+    verdict = "met" if history and within == len(history) and worst <= goal else "NOT met"
+    where = (
+        f"on the History page, where users open sessions ({within} of {len(history)} visits "
+        f"within {goal / 1000:.0f} s, worst {max(history):,.0f} ms), and "
+        if history
+        else "(the History page not measured) "
+    )
     ours = results["ours"]["2 h"][0]
     lines += [
         "",
-        f"Goal: the curve on screen in ≤ {results['goal_ms'] / 1000:.0f} s: **{verdict}** by "
-        f"the session chart on its own page (worst {worst:,.0f} ms; the History page below). "
+        f"Goal: the curve on screen in ≤ {goal / 1000:.0f} s: **{verdict}** {where}by the "
+        f"session chart on its own page (worst {worst:,.0f} ms). "
         f"The whole 2-hour curve is {ours['points']:,} points "
         f"({ours['samples']:,} samples), window `{ours['window']}`. The plain page's script "
         f"alone spends {b['load_s']:.1f} s loading the samples, {b['figure_s']:.1f} s building "
@@ -708,21 +742,22 @@ def markdown(results: dict[str, Any], machine: str) -> str:
     elif not hist["visits"]:
         lines.append(f"History page (real launcher): the chart never drew ({hist.get('error')}).")
     else:
-        history_ms = [v["ms"] for v in [hist.get("cold") or hist["visits"][0], *hist["visits"]]]
         lines += [
             "*History page*: the same 2-hour session opened in the real launcher (`pressureguard "
             f"dashboard`) at `/history?session={results['sessions']['2 h']}`, the page's link to "
-            "one session, with all that tab shows (stats, note, files): the first load after "
-            "the server started; then, on a second launch, the Live page first (where the "
-            "launcher opens the browser) and three visits. Within 2 s there: "
-            f"{sum(ms <= results['goal_ms'] for ms in history_ms)} of {len(history_ms)} visits.",
+            "one session: the first load after the server started; then, on a second launch, "
+            "the Live page first (where the launcher opens the browser) and three visits. The "
+            "chart comes first; the rest of that tab (the session's numbers, read from the stats "
+            "kept when the session ended, the pain ratings and note, the files) follows once the "
+            "curve is drawn (*numbers shown*). Within 2 s there: "
+            f"{within} of {len(history)} visits.",
             "",
             "Where the time goes (the chart's first `/api/curve` request, from the browser's "
             "resource timing):",
             "",
             "| visit | chart mounted, request sent ms | request ms | of it server ms "
-            "| curve painted ms |",
-            "|---|---:|---:|---:|---:|",
+            "| curve painted ms | numbers shown ms |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         rows = [("chart page, 2 h, median visit", _median_visit(results["ours"]["2 h"]))]
         if hist.get("cold"):
@@ -731,17 +766,19 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         for label, v in rows:
             c = v.get("curve") or {}
             server = c.get("server")
+            rest = v.get("rest_ms")
             lines.append(
                 f"| {label} | {c.get('sent', float('nan')):,.0f} "
                 f"| {c.get('took', float('nan')):,.0f} "
-                f"| {'–' if server is None else f'{server:,.0f}'} | {v['ms']:,.0f} |"
+                f"| {'–' if server is None else f'{server:,.0f}'} | {v['ms']:,.0f} "
+                f"| {'–' if rest is None else f'{rest:,.0f}'} |"
             )
         lines += [
             "",
             "The chart's own part (request, drawing) is the same on both pages; what differs is "
-            "when the page mounts it, after the page's own work, and a first visit of a session "
-            "also computes the page's session stats (one pass over the 7.2 million samples, in "
-            "the same server process) while the chart's request is served.",
+            "when the page mounts it, after the page's own work: its script (the sessions list, "
+            "the filters; its modules imported on the first visit) and, in the browser, the code "
+            "of the filters, the tabs and the session picker above the chart.",
         ]
     z = results["zoom"]
     lines += [
