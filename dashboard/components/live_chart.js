@@ -1,9 +1,24 @@
 // PressureGuard live view: the 30-second curve, drawn on a canvas (no chart library).
 // Zone bands at 0.8, 1.0 and 1.2 × the comfort limit, the limit as a dashed line, gaps where the
 // force is unknown or samples are missing, and the whole plot greyed out when there is no signal.
-// (Joined with live_sound.js and live_view.js into one module: `fmt` comes from live_view.js.)
+// Also the number formatting all three canvases share (joined first into each component's module
+// with live_sound.js and live_view.js, ppt_panel.js or session_chart.js).
 
 const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
+
+/** A number with `digits` decimals, "—" when not known, never "-0.0". */
+function fmt(value, digits) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const text = value.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
+// How the server says to read a force out (firmware_bridge/readout.py): the unit, the factor from
+// newtons and the digits. Newtons until it says otherwise.
+const NEWTONS = { unit: "N", per_newton: 1, decimals: 1, note: null };
+const inUnit = (force, r) => (Number.isFinite(force) ? force * r.per_newton : null);
+const numberIn = (force, r) => fmt(inUnit(force, r), r.decimals);
+const withUnit = (force, r) => (Number.isFinite(force) ? `${numberIn(force, r)} ${r.unit}` : "—");
 
 /** Size a canvas's backing store to its CSS size at the screen's pixel ratio and clear it.
  * Returns the 2-D context (in CSS pixels) with the width and height, or null when hidden. */

@@ -10,24 +10,12 @@ const ZONES = {
   no_signal: { words: "NO SIGNAL", banner: "NO SIGNAL" },
   uncalibrated: { words: "Uncalibrated — not judged", banner: "" },
 };
-function fmt(value, digits) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  const text = value.toFixed(digits);
-  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
-}
 
 // A few tenths below zero is the tare's noise, not a reading: shown as 0.
 const shownForce = (f) => (Number.isFinite(f) && f < 0 && f > -0.5 ? 0 : f);
 
-// How the server says to read a force out (firmware_bridge/readout.py): the unit, the factor from
-// newtons and the digits. Newtons until the first message says otherwise.
-const NEWTONS = { unit: "N", per_newton: 1, decimals: 1, note: null };
+// A message's readout, or newtons when it has none (fmt, NEWTONS, numberIn, withUnit: live_chart.js).
 const readoutOf = (r) => (r && Number.isFinite(r.per_newton) && r.unit ? r : NEWTONS);
-const inUnit = (force, r) => (Number.isFinite(force) ? force * r.per_newton : null);
-const withUnit = (force, r) => {
-  const value = inUnit(force, r);
-  return value === null ? "—" : `${fmt(value, r.decimals)} ${r.unit}`;
-};
 // An asked-for Zero's outcome stays in view this long (ms).
 const TARE_SHOWN_MS = 10000;
 
@@ -227,7 +215,7 @@ class LiveView {
     this.state = s;
     this.readout = r;
     this.root.dataset.zone = zone;
-    this.setText(this.el("pg-value"), fmt(inUnit(force, r), r.decimals));
+    this.setText(this.el("pg-value"), numberIn(force, r));
     this.setText(this.el("pg-unit"), r.unit);
     this.el("pg-unit").hidden = !Number.isFinite(force);
     this.setText(this.el("pg-pressure"), second && Number.isFinite(force) ? withUnit(force, second) : "");

@@ -3,24 +3,14 @@
 // "It starts to hurt" (the big button or the space bar) goes back to Python with setTriggerValue,
 // stamped with the session time of the newest sample this panel has received, so the rerun's
 // delay does not bias the threshold. The tool's own button is handled by the bridge.
-// (Joined after live_sound.js and live_chart.js: Sound and BAND/niceStep come from there.)
+// (Joined after live_sound.js and live_chart.js: Sound, BAND, niceStep, fmt and the readout
+// helpers NEWTONS, numberIn and withUnit come from there.)
 
 const FLOOR_N = 0.5; // below this the tool is off the skin (calibration.ppt.FLOOR_N)
 const GAUGE_MAX_KPA_S = 150; // the speed gauge's right end
 const COACH = { slower: "Slower, please", good: "Good pace", faster: "A little faster" };
 const WINDOW_S = 30;
 
-function fmt(value, digits) {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  const text = value.toFixed(digits);
-  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
-}
-
-// How the page says to read a force out (firmware_bridge/readout.py): the unit, the factor from
-// newtons and the digits; the companion is the smaller second readout (or null).
-const NEWTONS = { unit: "N", per_newton: 1, decimals: 1 };
-const number = (force, r) => fmt(Number.isFinite(force) ? force * r.per_newton : null, r.decimals);
-const spoken = (force, r) => (Number.isFinite(force) ? `${number(force, r)} ${r.unit}` : "—");
 
 // What the page was drawn for: no measurement, one running, or one finished.
 const major = (phase) => (phase === "none" || phase === "done" ? phase : "running");
@@ -247,8 +237,8 @@ class PptPanel {
   // A force in words: the readout, and the companion in brackets ("8.0 N (80 kPa)").
   words(force) {
     const second = this.config.companion;
-    const text = spoken(force, this.config.readout || NEWTONS);
-    return second && Number.isFinite(force) ? `${text} (${spoken(force, second)})` : text;
+    const text = withUnit(force, this.config.readout || NEWTONS);
+    return second && Number.isFinite(force) ? `${text} (${withUnit(force, second)})` : text;
   }
 
   render() {
@@ -259,9 +249,9 @@ class PptPanel {
     this.root.dataset.state = phase;
     this.root.dataset.zone = this.zone;
     this.el("ppt-state").textContent = phase;
-    this.setText(this.el("ppt-force"), number(this.force, r));
+    this.setText(this.el("ppt-force"), numberIn(this.force, r));
     this.setText(this.root.querySelector(".ppt-unit"), r.unit);
-    const beside = second && this.force !== null ? spoken(this.force, second) : "";
+    const beside = second && this.force !== null ? withUnit(this.force, second) : "";
     this.setText(this.el("ppt-kpa"), beside);
     const marked = p && (p.marked || this.markedTrial === p.trial) && phase === "pressing";
     this.setText(this.el("ppt-step"), this.stepText(p, marked));
