@@ -204,3 +204,22 @@ def test_imported_and_recovered_sessions_are_summed_up_too(
     assert store.recover_orphans() == [dead]
     assert store.wait_for_compaction(timeout=60)
     assert kept_stats(store, store.session_summary(dead)) == session_stats(store, dead)
+
+
+def test_background_summing_up_can_be_stopped_and_done_later(
+    store: Store, session_from_arrays: WriteSession
+) -> None:
+    sid = _session(session_from_arrays, end=False)
+    store._conn().execute("UPDATE sessions SET status = 'ended' WHERE id = ?", (sid,))
+
+    def stop(_took: float) -> None:
+        raise KeyboardInterrupt  # what a store closing after Ctrl-C does between batches
+
+    with pytest.raises(KeyboardInterrupt):
+        stats_cache.keep_session_stats(store, sid, pace=stop)
+    assert _kept(store, sid) is None
+    paced: list[float] = []
+    assert stats_cache.keep_session_stats(store, sid, pace=paced.append)
+    assert paced and all(took >= 0 for took in paced)
+    assert kept_stats(store, store.session_summary(sid)) == session_stats(store, sid)
+    assert not stats_cache.keep_session_stats(store, sid)  # kept already: nothing to do
