@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import history_list, history_session, history_stats
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import chosen_unit
 from firmware_bridge.store import Store
 from review.trends import CAVEATS
 
@@ -89,6 +90,7 @@ def compare_tab(store: Store, sessions: list[dict[str, Any]]) -> None:
     table = history_stats.compare_table(
         (first, history_stats.stats_for(store, first)),
         (second, history_stats.stats_for(store, second)),
+        chosen_unit(store),
     )
     st.table(table)
     st.info(SINGLE_SESSION_CAVEAT, icon=":material/info:")

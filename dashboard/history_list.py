@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError, UsageError
+from firmware_bridge.readout import force_unit, readout
 from firmware_bridge.store import Store
 
 if TYPE_CHECKING:
@@ -164,18 +165,23 @@ def pain_words(before: Any, after: Any) -> str:
     return f"{one(before)} → {one(after)}"
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
-
-
-def sessions_table(sessions: list[dict[str, Any]], live_session: int | None = None) -> pd.DataFrame:
+def sessions_table(
+    sessions: list[dict[str, Any]], live_session: int | None = None, unit: str = "N"
+) -> pd.DataFrame:
     """The table shown: one row per session, in words and units a user reads.
 
     Args:
         sessions: ``Store.list_sessions()`` summaries.
         live_session: the session a running bridge is recording, if any.
+        unit: the user's unit; one column holds sessions on different tips, so forces are in
+            the force unit of its family (kgf under kgf/cm²).
     """
     import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
+
+    force = readout(force_unit(unit))
+
+    def number(value: Any) -> float | None:
+        return None if value is None else round(force.value(float(value)), force.decimals)
 
     return pd.DataFrame(
         {
@@ -183,9 +189,10 @@ def sessions_table(sessions: list[dict[str, Any]], live_session: int | None = No
             "Date": [resources.local_datetime(s["started_at"]) for s in sessions],
             "Profile": [s["profile"] for s in sessions],
             "Body region": [resources.region_label(s["region"]) for s in sessions],
+            "Tip": [resources.tip_words(s.get("tip"), s.get("tip_area_cm2")) for s in sessions],
             "Duration": [resources.duration(s["duration_s"]) for s in sessions],
-            "Peak (N)": [_number(s["peak_n"]) for s in sessions],
-            "Limit (N)": [_number(s["limit_n"]) for s in sessions],
+            f"Peak ({force.unit})": [number(s["peak_n"]) for s in sessions],
+            f"Limit ({force.unit})": [number(s["limit_n"]) for s in sessions],
             "Time over limit (s)": [round(float(s["time_over_limit_s"]), 1) for s in sessions],
             "Pain": [pain_words(s["pain_before"], s["pain_after"]) for s in sessions],
             "Record": [record_words(s, live_session) for s in sessions],
@@ -193,13 +200,20 @@ def sessions_table(sessions: list[dict[str, Any]], live_session: int | None = No
     )
 
 
+def columns(unit: str) -> dict[str, Any]:
+    """How the table's columns are shown; the force columns in the unit of
+    :func:`sessions_table`."""
+    force = readout(force_unit(unit))
+    number = st.column_config.NumberColumn(format=f"%.{force.decimals}f", width=62)
+    return COLUMNS | {f"Peak ({force.unit})": number, f"Limit ({force.unit})": number}
+
+
 COLUMNS = {
     "Session": st.column_config.NumberColumn(format="#%d", width=60),
     "Date": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
     "Body region": st.column_config.TextColumn(width=165),
+    "Tip": st.column_config.TextColumn(width=120),
     "Duration": st.column_config.TextColumn(width=60),
-    "Peak (N)": st.column_config.NumberColumn(format="%.1f", width=62),
-    "Limit (N)": st.column_config.NumberColumn(format="%.1f", width=62),
     "Time over limit (s)": st.column_config.NumberColumn(
         "Over limit (s)", format="%.1f", width=85, help="Time at or past your comfort limit"
     ),
@@ -257,7 +271,7 @@ def _open_selected() -> None:
 
 
 def list_tab(
-    sessions: list[dict[str, Any]], more: bool, filters: Filters, live: int | None
+    sessions: list[dict[str, Any]], more: bool, filters: Filters, live: int | None, unit: str
 ) -> None:
     """The sessions table; a click on a row opens that session.
 
@@ -266,6 +280,7 @@ def list_tab(
         more: whether more sessions match than are listed.
         filters: the filters in force (for the words above the table).
         live: the session a running bridge is recording, if any.
+        unit: the user's unit.
     """
     count = f"{len(sessions)} session{'s' if len(sessions) != 1 else ''}"
     st.markdown(
@@ -279,14 +294,14 @@ def list_tab(
             icon=":material/filter_list:",
         )
     st.session_state[_TABLE_IDS] = [int(s["id"]) for s in sessions]
-    shown = sessions_table(sessions, live)
+    shown = sessions_table(sessions, live, unit)
     if shown["Profile"].nunique() <= 1:
         shown = shown.drop(columns="Profile")  # one person's sessions: no need to say whose
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
-        column_config=COLUMNS,
+        column_config=columns(unit),
         key=TABLE_KEY,
         on_select=_open_selected,
         selection_mode="single-row",

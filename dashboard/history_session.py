@@ -22,6 +22,7 @@ from dashboard import history_exchange, history_list, history_stats, resources
 from dashboard.components.session_chart import session_chart
 from dashboard.views import common
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
+from firmware_bridge.readout import chosen_unit, describe
 from firmware_bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -240,15 +241,19 @@ def session_tab(store: Store, sessions: list[dict[str, Any]], live_session: int 
         st.error(f"Cannot read session {sid}: {exc}")
         return
     _status(summary, live_session)
+    unit, area = chosen_unit(store), summary["tip_area_cm2"]
     st.caption(
-        f"Profile {summary['profile']} · source `{summary['source']}` · "
-        f"{summary['n_samples']:,} readings · comfort limit "
-        f"{resources.newtons(summary['limit_n'])}"
+        f"Profile {summary['profile']} · {resources.tip_words(summary['tip'], area)} · source "
+        f"`{summary['source']}` · {summary['n_samples']:,} readings · comfort limit "
+        f"{describe(summary['limit_n'], unit, area)}"
     )
     curve(sid, key="pg_hist_chart", on_drawn=_chart_drawn)
     if not st.session_state.get(CHART_DRAWN):
         st.caption("The session's numbers, your ratings and its files follow the curve.")
-        return  # the chart's callback reruns the page once the curve is drawn
+        # the chart's callback reruns the page once the curve is drawn; should it never say so
+        # (its code blocked in this browser), the rest is one click away
+        st.button("Show them now", key="pg_hist_show_rest", on_click=_chart_drawn)
+        return
     st.button(
         "Compare with another session",
         key="pg_hist_to_compare",
@@ -261,7 +266,7 @@ def session_tab(store: Store, sessions: list[dict[str, Any]], live_session: int 
         events = _events_line(stats.events_by_kind)
         if events:
             st.markdown(events)
-        history_stats.stats_cards(stats)
+        history_stats.stats_cards(stats, unit, area)
         zones = history_stats.zone_table(stats)
         if len(zones):
             st.dataframe(zones, hide_index=True, key="pg_hist_zones")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import describe, force_unit, readout
 from firmware_bridge.store import Store
 from review.stats import SessionStats
 from review.stats_cache import cached_session_stats, kept_stats
@@ -139,11 +140,25 @@ def data_warnings(stats: SessionStats) -> list[str]:
     return out
 
 
-def stats_cards(stats: SessionStats) -> None:
-    """The session's numbers as small metric cards, :data:`CARDS_PER_ROW` to a row."""
+def dose(stats: SessionStats, unit: str) -> str:
+    """The impulse in the force unit of the user's unit's family (``1,234 N·s``)."""
+    if stats.n_samples == 0:
+        return "—"
+    force = readout(force_unit(unit))
+    return f"{force.value(stats.impulse_ns):,.0f} {force.unit}·s"
+
+
+def stats_cards(stats: SessionStats, unit: str, pressure_area_cm2: float | None) -> None:
+    """The session's numbers as small metric cards, :data:`CARDS_PER_ROW` to a row.
+
+    Args:
+        stats: the session's numbers.
+        unit: the user's unit.
+        pressure_area_cm2: the session's flat tip area, if known (pressure only then).
+    """
     gaps = f"{stats.gaps}" + (f" ({seconds(stats.gap_total_s)})" if stats.gaps else "")
     cards = [
-        ("Peak", resources.newtons(stats.peak_n), "The highest force measured."),
+        ("Peak", describe(stats.peak_n, unit, pressure_area_cm2), "The highest force measured."),
         (
             "Peak vs your limit",
             percent(stats.peak_pct_of_limit),
@@ -163,7 +178,7 @@ def stats_cards(stats: SessionStats) -> None:
         ),
         (
             "Pressure dose",
-            "—" if stats.n_samples == 0 else f"{stats.impulse_ns:,.0f} N·s",
+            dose(stats, unit),
             "Force added up over time (impulse): longer or firmer sessions give more.",
         ),
         (
@@ -203,17 +218,20 @@ def _pain(value: Any) -> str:
     return "not rated" if value is None else f"{value:g}"
 
 
-def compare_rows(summary: dict[str, Any], stats: SessionStats | None) -> dict[str, str]:
-    """One session's column of the side-by-side table: label → value in words."""
+def compare_rows(summary: dict[str, Any], stats: SessionStats | None, unit: str) -> dict[str, str]:
+    """One session's column of the side-by-side table: label → value in words (forces in the
+    user's unit, as pressure only on the session's own known flat tip)."""
     before, after = summary["pain_before"], summary["pain_after"]
     change = "—" if before is None or after is None else f"{after - before:+g}"
+    area = summary.get("tip_area_cm2")
     rows = {
         "Date": resources.local_time(summary["started_at"]),
         "Profile": str(summary["profile"]),
         "Body region": resources.region_label(summary["region"]),
+        "Tip": resources.tip_words(summary.get("tip"), area),
         "Duration": resources.duration(summary["duration_s"]),
-        "Comfort limit": resources.newtons(summary["limit_n"]),
-        "Peak": resources.newtons(summary["peak_n"]),
+        "Comfort limit": describe(summary["limit_n"], unit, area),
+        "Peak": describe(summary["peak_n"], unit, area),
         "Time over limit": seconds(summary["time_over_limit_s"]),
         "Pain before → after": f"{_pain(before)} → {_pain(after)}",
         "Pain change": change,
@@ -223,7 +241,7 @@ def compare_rows(summary: dict[str, Any], stats: SessionStats | None) -> dict[st
             "Peak vs limit": percent(stats.peak_pct_of_limit),
             "Times over limit": str(stats.over_limit_count),
             "Longest hold": seconds(stats.longest_hold_s),
-            "Pressure dose": f"{stats.impulse_ns:,.0f} N·s",
+            "Pressure dose": dose(stats, unit),
             "Sample rate": resources.rate(stats.sample_rate_hz, stats.nominal_rate_hz),
             "Lost / damaged frames": f"{stats.lost_frames} / {stats.bad_frames}",
             "Gaps": f"{stats.gaps} ({seconds(stats.gap_total_s)})",
@@ -236,11 +254,12 @@ def compare_rows(summary: dict[str, Any], stats: SessionStats | None) -> dict[st
 def compare_table(
     first: tuple[dict[str, Any], SessionStats | None],
     second: tuple[dict[str, Any], SessionStats | None],
+    unit: str,
 ) -> pd.DataFrame:
     """Two sessions side by side: one row per measure, one column per session."""
     import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
 
-    a, b = (compare_rows(*first), compare_rows(*second))
+    a, b = (compare_rows(*first, unit), compare_rows(*second, unit))
     labels = [k for k in a if k in b]
     return pd.DataFrame(
         {f"Session #{first[0]['id']}": [a[k] for k in labels]}

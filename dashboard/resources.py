@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from calibration.defaults import REGION_DEFAULTS_KGF_CM2
-from firmware_bridge.cli import default_data_dir
-from firmware_bridge.store import Store
+from calibration.tips import tip_in_use
+from firmware_bridge.errors import UsageError
+from firmware_bridge.store import Store, default_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,19 @@ def duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def newtons(value: float | None, digits: int = 1) -> str:
-    """``12.345`` → ``12.3 N``; None/NaN → ``—``."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}f} N"
+def tip_words(tip: str | None, pressure_area_cm2: float | None) -> str:
+    """A session's tip in words: ``cane knob (Thera Cane type)``, ``the tool's own tip (1 cm²)``,
+    or ``tip not known``.
+
+    Args:
+        tip: the session's tip key, or None.
+        pressure_area_cm2: the session's ``tip_area_cm2`` (the tool's own area when no tip key).
+    """
+    try:
+        found = tip_in_use(tip, pressure_area_cm2)
+    except UsageError:  # a tip this version does not know (an import from a newer one)
+        return f"tip {tip}"
+    return found.label if found is not None else "tip not known"
 
 
 def battery(mv: int | None) -> str:

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import history_exchange, history_list, history_session, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.readout import chosen_unit
 
 TABS = ("Sessions", history_list.SESSION_TAB, history_session.COMPARE_TAB, "Trends")
 
@@ -45,7 +46,7 @@ tabs = dict(zip(TABS, st.tabs(TABS, key=history_list.TAB_KEY, on_change="rerun")
 with tabs["Sessions"]:
     if tabs["Sessions"].open:
         if sessions:
-            history_list.list_tab(sessions, more, filters, live_session)
+            history_list.list_tab(sessions, more, filters, live_session, chosen_unit(store))
         elif filters.narrowed:
             st.info("No session matches the filters.")
         else:

@@ -27,20 +27,11 @@ from firmware_bridge.cli import (
     units,
 )
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
+from firmware_bridge.store import default_data_dir
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-def default_data_dir() -> Path:
-    """``PRESSUREGUARD_HOME``, else the platform's user data dir."""
-    env = os.environ.get("PRESSUREGUARD_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs  # noqa: PLC0415 - only needed when no directory was given
-
-    return Path(platformdirs.user_data_dir("pressureguard", appauthor=False))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,14 @@ import.
 
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
 from firmware_bridge.store.schema import SCHEMA_VERSION
-from firmware_bridge.store.store import DB_NAME, Store
+from firmware_bridge.store.store import DB_NAME, Store, default_data_dir
 
-__all__ = ["DB_NAME", "SCHEMA_VERSION", "Store", "export_csv", "export_json", "import_file"]
+__all__ = [
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "Store",
+    "default_data_dir",
+    "export_csv",
+    "export_json",
+    "import_file",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +20,17 @@ log = logging.getLogger(__name__)
 
 #: The database's file name inside a data directory.
 DB_NAME = "pressureguard.db"
+
+
+def default_data_dir() -> Path:
+    """Where the store lives when no ``--data-dir`` is given: ``PRESSUREGUARD_HOME``, else the
+    platform's user data dir."""
+    env = os.environ.get("PRESSUREGUARD_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # noqa: PLC0415 - only needed when no directory was given
+
+    return Path(platformdirs.user_data_dir("pressureguard", appauthor=False))
 
 
 class Store(SessionsMixin, SettingsMixin, PptMixin, JournalMixin, LiveFeedMixin):

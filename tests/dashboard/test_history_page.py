@@ -237,6 +237,37 @@ def test_the_curve_comes_first_and_the_rest_once_it_is_drawn(store: Store) -> No
     assert "follow the curve" not in texts(at)
 
 
+def test_the_rest_is_one_click_away_should_the_chart_never_report(store: Store) -> None:
+    recorded(store)
+    at = page(history_list.SESSION_TAB, chart_drawn=False).run()
+    at.button(key="pg_hist_show_rest").click().run()
+    assert "This session lasted 1:35." in texts(at) and at.metric
+
+
+def test_forces_read_in_the_users_unit_and_pressure_only_on_a_flat_tip(store: Store) -> None:
+    knob = recorded(store, tip="knob")  # rounded: no pressure area is kept
+    flat = recorded(store, region="forearm", tip="disc-2cm2", tip_area_cm2=2.0)
+    store.set_setting("display_unit", "kPa")
+    at = page().run()
+    shown = table(at).set_index("Session")
+    assert shown.loc[knob, "Tip"] == "cane knob (Thera Cane type)"
+    assert shown.loc[flat, "Tip"] == "flat 2 cm² algometer tip"
+    assert shown.loc[flat, "Limit (N)"] == 20.0  # one column, many tips: the force of the family
+
+    at = page(history_list.SESSION_TAB).run()
+    at.selectbox(key="pg_hist_session").select(flat).run()
+    said = texts(at)
+    assert "flat 2 cm² algometer tip" in said and "comfort limit 100 kPa (20.0 N)" in said
+    assert {m.label: m.value for m in at.metric}["Peak"] == "110 kPa (22.0 N)"
+    at.selectbox(key="pg_hist_session").select(knob).run()
+    assert "comfort limit 20.0 N" in texts(at)  # never kPa under a knob
+    assert {m.label: m.value for m in at.metric}["Peak"] == "22.0 N"
+
+    store.set_setting("display_unit", "kgf")
+    at = page().run()
+    assert table(at).set_index("Session").loc[knob, "Limit (kgf)"] == pytest.approx(2.04)
+
+
 def test_the_numbers_come_from_the_kept_stats(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,6 +487,7 @@ def test_compare_overlays_two_sessions_with_their_numbers(store: Store) -> None:
     assert list(side.columns) == [f"Session #{third}", f"Session #{first}"]
     assert side.loc["Duration"].tolist() == ["1:00", "1:35"]
     assert side.loc["Pain change"].tolist() == ["-3", "-2"]
+    assert side.loc["Comfort limit"].tolist() == ["20.0 N", "20.0 N"]
     assert CAVEATS[1] in texts(at)
 
     at.selectbox(key="pg_hist_compare").select(second).run()
