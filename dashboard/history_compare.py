@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import history_list, history_session, history_stats
 from firmware_bridge.errors import PressureGuardError
-from firmware_bridge.readout import chosen_unit
+from firmware_bridge.readout import chosen_unit, readout
 from firmware_bridge.store import Store
 from review.trends import CAVEATS
 
@@ -86,11 +86,16 @@ def compare_tab(store: Store, sessions: list[dict[str, Any]]) -> None:
         f"Session **#{first_id}** with session **#{second_id}** overlaid, both from their own "
         "start (time 0)."
     )
-    history_session.curve(first_id, compare_id=second_id, key="pg_hist_compare_chart")
+    unit = chosen_unit(store)
+    # one axis for both: pressure only when both were pressed with the same flat tip
+    area = first["tip_area_cm2"] if first["tip_area_cm2"] == second["tip_area_cm2"] else None
+    history_session.curve(
+        first_id, compare_id=second_id, key="pg_hist_compare_chart", shown=readout(unit, area)
+    )
     table = history_stats.compare_table(
         (first, history_stats.stats_for(store, first)),
         (second, history_stats.stats_for(store, second)),
-        chosen_unit(store),
+        unit,
     )
     st.table(table)
     st.info(SINGLE_SESSION_CAVEAT, icon=":material/info:")

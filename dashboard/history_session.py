@@ -22,7 +22,7 @@ from dashboard import history_exchange, history_list, history_stats, resources
 from dashboard.components.session_chart import session_chart
 from dashboard.views import common
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
-from firmware_bridge.readout import chosen_unit, describe
+from firmware_bridge.readout import Readout, chosen_unit, describe, readout
 from firmware_bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,17 @@ def curve(
     key: str,
     compare_id: int | None = None,
     on_drawn: Callable[[], None] | None = None,
+    shown: Readout | None = None,
 ) -> None:
     """The zoomable session chart (with a second session overlaid when ``compare_id``); see
-    :func:`~dashboard.components.session_chart.session_chart` for ``on_drawn``."""
+    :func:`~dashboard.components.session_chart.session_chart` for ``on_drawn`` and ``shown``."""
     session_chart(
-        session_id, compare_id=compare_id, height=CHART_HEIGHT, key=key, on_drawn=on_drawn
+        session_id,
+        compare_id=compare_id,
+        height=CHART_HEIGHT,
+        key=key,
+        on_drawn=on_drawn,
+        shown=shown,
     )
 
 
@@ -247,7 +253,7 @@ def session_tab(store: Store, sessions: list[dict[str, Any]], live_session: int 
         f"`{summary['source']}` · {summary['n_samples']:,} readings · comfort limit "
         f"{describe(summary['limit_n'], unit, area)}"
     )
-    curve(sid, key="pg_hist_chart", on_drawn=_chart_drawn)
+    curve(sid, key="pg_hist_chart", on_drawn=_chart_drawn, shown=readout(unit, area))
     if not st.session_state.get(CHART_DRAWN):
         st.caption("The session's numbers, your ratings and its files follow the curve.")
         # the chart's callback reruns the page once the curve is drawn; should it never say so

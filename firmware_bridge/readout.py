@@ -176,6 +176,7 @@ class Readout:
             "per_newton": self.per_newton,
             "decimals": self.decimals,
             "note": self.note,
+            "pressure": self.pressure,
         }
 
 

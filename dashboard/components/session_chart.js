@@ -39,7 +39,8 @@ function clock(t, digits, hours) {
   return hours || h ? `${sign}${h}:${String(m).padStart(2, "0")}:${s}` : `${sign}${m}:${s}`;
 }
 const digitsFor = (step) => Math.max(0, Math.min(3, Math.ceil(-Math.log10(step) - 1e-9)));
-const newtons = (v, d = 1) => (v === null || !Number.isFinite(v) ? "—" : `${v.toFixed(d)} N`);
+// A force in the page's unit (withUnit: live_chart.js), with `extra` more digits.
+const shown = (v, r, extra = 0) => withUnit(v, { ...r, decimals: r.decimals + extra });
 const count = (n) => n.toLocaleString("en-US");
 const round4 = (t) => Math.round(t * 1e4) / 1e4;
 
@@ -65,12 +66,12 @@ function markOf(e) {
   return MARKS[e.kind] ? e.kind : null;
 }
 
-function markWords(e, kind, hours) {
+function markWords(e, kind, hours, r) {
   const d = e.detail || {};
   let text = `${MARKS[kind].words} · ${clock(e.t_s, 1, hours)}`;
-  if (Number.isFinite(d.force_n)) text += ` · ${newtons(d.force_n)}`;
+  if (Number.isFinite(d.force_n)) text += ` · ${shown(d.force_n, r)}`;
   if (kind === "ramp" && Number.isFinite(d.rate_n_per_s)) {
-    text += ` · ${d.rate_n_per_s.toFixed(1)} N/s`;
+    text += ` · ${numberIn(d.rate_n_per_s, r)} ${r.unit}/s`;
   }
   if (kind === "hold" && Number.isFinite(d.held_s)) text += ` · held ${d.held_s.toFixed(0)} s`;
   if (kind === "gap" && Number.isFinite(d.start_s) && Number.isFinite(d.end_s)) {
@@ -100,7 +101,13 @@ class SessionChart {
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.canvas = this.el("pg-chart");
     this.tip = this.el("pg-chart-tip");
-    this.config = { url: "/api/curve", session: null, compare: null, height: 380 };
+    this.config = {
+      url: "/api/curve",
+      session: null,
+      compare: null,
+      height: 380,
+      readout: NEWTONS,
+    };
     this.pointers = new Map();
     this.dirty = true;
     this.bind();
@@ -111,8 +118,10 @@ class SessionChart {
 
   configure(data) {
     const next = { ...this.config, ...(data || {}) };
+    next.readout = next.readout || NEWTONS;
     const changed = next.session !== this.config.session || next.compare !== this.config.compare;
     this.config = next;
+    this.dirty = true; // the unit may have changed
     this.canvas.style.height = `${next.height}px`;
     if (changed || !this.main) this.open();
   }
@@ -542,15 +551,18 @@ class SessionChart {
     g.strokeStyle = "#e3e6ea";
     g.fillStyle = MUTED;
     g.lineWidth = 1;
-    const step = niceStep((top - bottom) / 5);
+    // ticks at round numbers of the page's unit; the curve itself stays in newtons
+    const r = this.config.readout;
+    const k = r.per_newton;
+    const step = niceStep(((top - bottom) * k) / 5);
     g.textAlign = "right";
     g.textBaseline = "middle";
-    for (let v = Math.ceil(bottom / step) * step; v <= top; v += step) {
+    for (let v = Math.ceil((bottom * k) / step) * step; v <= top * k; v += step) {
       g.beginPath();
-      g.moveTo(PAD.left, y(v));
-      g.lineTo(PAD.left + plotW, y(v));
+      g.moveTo(PAD.left, y(v / k));
+      g.lineTo(PAD.left + plotW, y(v / k));
       g.stroke();
-      g.fillText(`${Math.round(v * 100) / 100}`, PAD.left - 6, y(v));
+      g.fillText(`${Math.round(v * 100) / 100}`, PAD.left - 6, y(v / k));
     }
     const span = b - a;
     const tStep = TIME_STEPS.find((s) => (s / span) * plotW >= 95) || TIME_STEPS.at(-1);
@@ -569,7 +581,7 @@ class SessionChart {
     g.translate(14, PAD.top + plotH / 2);
     g.rotate(-Math.PI / 2);
     g.textAlign = "center";
-    g.fillText("force (N)", 0, 0);
+    g.fillText(`${r.pressure ? "pressure" : "force"} (${r.unit})`, 0, 0);
     g.restore();
   }
 
@@ -603,7 +615,7 @@ class SessionChart {
     g.fillStyle = "#1f2328";
     g.textAlign = "right";
     g.textBaseline = "bottom";
-    g.fillText(`limit ${newtons(last[1])}`, x(b) - 4, y(last[1]) - 3);
+    g.fillText(`limit ${shown(last[1], this.config.readout)}`, x(b) - 4, y(last[1]) - 3);
   }
 
   /** Stroke one series over one piece; colourOf(zone) picks each segment's colour. Returns
@@ -699,7 +711,7 @@ class SessionChart {
         near = m;
       }
     }
-    if (near) lines.push(markWords(near.e, near.kind, hours));
+    if (near) lines.push(markWords(near.e, near.kind, hours, this.config.readout));
     if (h.y >= PAD.top) {
       const t = this.timeAt(h.x);
       const piece = pieces.find(([, p, q]) => t >= p && t <= q);
@@ -711,7 +723,8 @@ class SessionChart {
         if (i < ts.length && f !== null) {
           const span = this.view[1] - this.view[0];
           lines.push(clock(ts[i], span < 10 ? 3 : span < 600 ? 1 : 0, hours));
-          lines.push(`filtered ${newtons(f, 2)} · force ${newtons(piece[0].force_n[i], 2)}`);
+          const r = this.config.readout;
+          lines.push(`filtered ${shown(f, r, 1)} · force ${shown(piece[0].force_n[i], r, 1)}`);
           lines.push(`zone: ${piece[0].zone_labels[i].replace("_", " ")}`);
           g.strokeStyle = "rgba(17, 20, 24, 0.45)";
           g.lineWidth = 1;

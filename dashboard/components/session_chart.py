@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dashboard.components.assets import register
+from firmware_bridge.readout import Readout, readout
 
 #: The component's registered name (also its element type in the page).
 NAME = "pressureguard_session_chart"
@@ -46,6 +47,7 @@ def session_chart(
     key: str,
     url: str = "/api/curve",
     on_drawn: Callable[[], None] | None = None,
+    shown: Readout | None = None,
 ) -> Any:
     """Mount the session chart.
 
@@ -58,6 +60,8 @@ def session_chart(
         on_drawn: called once (a widget callback: the page then reruns) when the chart's first
             load is over: its curve drawn, or the reason it could not be shown in its place.
             None: the chart tells the page nothing.
+        shown: how to read force out (the user's unit); newtons when None. The curve route
+            stays in newtons; the browser scales.
 
     Returns:
         Streamlit's component result (``drawn``: the session first drawn, when ``on_drawn``).
@@ -68,6 +72,7 @@ def session_chart(
         "height": int(height),
         "url": url,
         "report": on_drawn is not None,
+        "readout": (shown or readout("N")).as_dict(),
     }
     callbacks = {} if on_drawn is None else {"on_drawn_change": on_drawn}
     return _component(key=key, data=data, height="content", **callbacks)

@@ -259,9 +259,12 @@ def test_forces_read_in_the_users_unit_and_pressure_only_on_a_flat_tip(store: St
     said = texts(at)
     assert "flat 2 cm² algometer tip" in said and "comfort limit 100 kPa (20.0 N)" in said
     assert {m.label: m.value for m in at.metric}["Peak"] == "110 kPa (22.0 N)"
+    (chart,) = charts(at)
+    assert (chart["readout"]["unit"], chart["readout"]["per_newton"]) == ("kPa", 5.0)
     at.selectbox(key="pg_hist_session").select(knob).run()
     assert "comfort limit 20.0 N" in texts(at)  # never kPa under a knob
     assert {m.label: m.value for m in at.metric}["Peak"] == "22.0 N"
+    assert charts(at)[0]["readout"]["unit"] == "N"  # the chart's axis too
 
     store.set_setting("display_unit", "kgf")
     at = page().run()
@@ -281,6 +284,7 @@ def test_the_numbers_come_from_the_kept_stats(
         at = page(history_list.SESSION_TAB).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Peak"] == "22.0 N"
+    assert charts(at)[0]["readout"]["unit"] == "N"  # the chart's axis too
     # A session whose stats are not kept (yet) is summed up on the page and kept for next time.
     store.update_session(sid, limit_n=fresh.limit_n)  # the limit given again clears them
     assert store.stored_stats(sid) is None
