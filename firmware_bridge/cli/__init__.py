@@ -34,17 +34,36 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _options(*, top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command's name.
+
+    Only the top level has defaults: a subcommand's default would overwrite a value given before
+    the command (``pressureguard --data-dir D units kgf`` would silently use the default dir).
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None if top else argparse.SUPPRESS,
+        help="where sessions and settings live",
+    )
+    options.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top else argparse.SUPPRESS,
+        help="more log output",
+    )
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir", type=Path, default=None, help="where sessions and settings live"
-    )
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    common = _options(top=False)
     parser = argparse.ArgumentParser(
         prog="pressureguard",
         description="Pressure feedback for self-massage with a load-cell tool.",
-        parents=[common],
+        parents=[_options(top=True)],
     )
     parser.add_argument("--version", action="version", version=f"pressureguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

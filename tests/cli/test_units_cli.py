@@ -4,6 +4,8 @@ stays in newtons; pressure only for a session or limit on a flat tip of known ar
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from firmware_bridge.store import Store
 from firmware_bridge.units import KGF_N
 from firmware_bridge.zones import JudgedSamples
-from tests.integration.cli import run_cli
+from tests.integration.cli import COMMAND, run_cli
 
 
 def _record(store: Store, started: datetime, peak: float, **tip: object) -> int:
@@ -92,3 +94,13 @@ def test_limits_read_and_are_set_in_the_chosen_unit_a_bare_number_still_newtons(
     assert sorted(r["limit_n"] for r in limits) == pytest.approx([15.0, 2 * KGF_N])
     profile = run_cli(tmp_path, "limits", "profile", "default").stdout
     assert "Ceiling: 4 kgf/cm² (4.00 kgf on a 1 cm² tip)" in profile
+
+
+def test_the_data_dir_may_come_before_the_command(data_dir: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    env = {**os.environ, "PRESSUREGUARD_HOME": str(elsewhere)}  # where a lost option would go
+    argv = [*COMMAND, "--data-dir", str(data_dir), "units", "kgf"]
+    subprocess.run(argv, check=True, capture_output=True, text=True, env=env, timeout=60)
+    with Store.open(data_dir) as store:
+        assert store.get_setting("display_unit") == "kgf"
+    assert not (elsewhere / "pressureguard.db").exists()
