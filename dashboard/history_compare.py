@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import history_list, history_session, history_stats
+from dashboard import curve_api, history_list, history_session, history_stats
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.readout import chosen_unit, readout
 from firmware_bridge.store import Store
@@ -86,6 +86,8 @@ def compare_tab(store: Store, sessions: list[dict[str, Any]]) -> None:
         f"Session **#{first_id}** with session **#{second_id}** overlaid, both from their own "
         "start (time 0)."
     )
+    curve_api.warm(first_id)
+    curve_api.warm(second_id)
     unit = chosen_unit(store)
     # one axis for both: pressure only when both were pressed with the same flat tip
     area = first["tip_area_cm2"] if first["tip_area_cm2"] == second["tip_area_cm2"] else None

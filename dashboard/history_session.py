@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import history_exchange, history_list, history_stats, resources
+from dashboard import curve_api, history_exchange, history_list, history_stats, resources
 from dashboard.components.session_chart import session_chart
 from dashboard.views import common
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
@@ -241,6 +241,7 @@ def session_tab(store: Store, sessions: list[dict[str, Any]], live_session: int 
     if sid is None:
         st.info("No session matches the filters.")
         return
+    curve_api.warm(sid)  # the chart will ask for it; a curve already kept costs nothing
     try:
         summary = store.session_summary(sid)
     except PressureGuardError as exc:

@@ -152,7 +152,11 @@ class SessionChart {
   }
 
   async fetchCurve(session, from, to, signal) {
-    const q = new URLSearchParams({ session: String(session), points: String(this.points()) });
+    // A whole session is asked at the server's usual budget (or more on a wide chart): the
+    // server keeps that curve, and may have it ready before the chart asks.
+    const whole = from === null && to === null;
+    const points = whole ? Math.max(this.config.whole_points || 0, this.points()) : this.points();
+    const q = new URLSearchParams({ session: String(session), points: String(points) });
     if (from !== null) q.set("t0", from.toFixed(4));
     if (to !== null) q.set("t1", to.toFixed(4));
     const response = await fetch(`${this.config.url}?${q}`, { signal, cache: "no-store" });

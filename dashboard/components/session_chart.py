@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dashboard.components.assets import register
+from dashboard.curve_api import DEFAULT_POINTS
 from firmware_bridge.readout import Readout, readout
 
 #: The component's registered name (also its element type in the page).
@@ -73,6 +74,7 @@ def session_chart(
         "url": url,
         "report": on_drawn is not None,
         "readout": (shown or readout("N")).as_dict(),
+        "whole_points": DEFAULT_POINTS,
     }
     callbacks = {} if on_drawn is None else {"on_drawn_change": on_drawn}
     return _component(key=key, data=data, height="content", **callbacks)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import history_exchange, history_list, history_session, resources
+from dashboard import curve_api, history_exchange, history_list, history_session, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.readout import chosen_unit
@@ -27,6 +27,10 @@ st.html(
 )
 st.title("History")
 store = common.store_or_stop()
+history_list.follow_link()
+opened = history_list.chosen_id()
+if opened is not None and st.session_state.get(history_list.TAB_KEY) == history_list.SESSION_TAB:
+    curve_api.warm(opened)  # its curve is computed while the rest of the page is built
 common.show_flash()
 
 filters = history_list.filter_row(store)
@@ -38,7 +42,6 @@ except PressureGuardError as exc:
     st.stop()
 live_session = live.get("session_id") if live and live.get("recording") else None
 
-history_list.follow_link()
 if history_list.TAB_KEY not in st.session_state:
     st.session_state[history_list.TAB_KEY] = TABS[0]
 tabs = dict(zip(TABS, st.tabs(TABS, key=history_list.TAB_KEY, on_change="rerun"), strict=True))

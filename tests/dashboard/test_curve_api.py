@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import anyio
@@ -123,3 +125,76 @@ def test_a_bug_answers_500_without_a_traceback(
     monkeypatch.setattr(curve_api, "session_curve", bug)
     code, body, _ = get(f"session={recorded[0]}")
     assert code == 500 and body == {"error": "the curve could not be computed (ZeroDivisionError)"}
+
+
+# -- the kept whole-session curves ---------------------------------------------------------------
+
+
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the passes over a session's samples."""
+    calls: list[int] = []
+    real = curve_api.session_curve
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(curve_api, "session_curve", counting)
+    return calls
+
+
+def test_an_ended_sessions_whole_curve_is_computed_once_and_never_outlives_it(
+    store: Store, recorded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = recorded[0]
+    calls = counted(monkeypatch)
+    first = get(f"session={sid}&points=400")[1]
+    assert get(f"session={sid}&points=400")[1] == first and len(calls) == 1
+    get(f"session={sid}&points=400&t0=1&t1=2")  # a window is always read afresh
+    assert len(calls) == 2
+    store.delete_session(sid)
+    code, body, _ = get(f"session={sid}&points=400")
+    assert code == 404 and "error" in body
+
+
+def test_warming_computes_the_curve_the_chart_then_gets(
+    recorded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = recorded[0]
+    calls = counted(monkeypatch)
+    curve_api.warm(sid, 400)
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status, body, _ = get(f"session={sid}&points=400")  # waits for the warming if still busy
+    assert status == 200 and body["n_samples"] == N and len(calls) == 1
+
+
+def test_two_askers_at_once_share_one_computation_and_its_failure() -> None:
+    kept = curve_api._Kept(2)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    got: list[Any] = []
+
+    def slow() -> dict[str, Any]:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return {"curve": 1}
+
+    first = threading.Thread(target=lambda: got.append(kept.get("k", slow)))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=lambda: got.append(kept.get("k", slow)))
+    second.start()
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert calls == [1] and got == [{"curve": 1}, {"curve": 1}]
+
+    def broken() -> dict[str, Any]:
+        raise StoreError("the disk is gone")
+
+    with pytest.raises(StoreError):
+        kept.get("bad", broken)
+    assert kept.get("bad", lambda: {"curve": 2}) == {"curve": 2}  # a failure is not kept
