@@ -64,11 +64,11 @@ RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
 COMMAND_POLL_S = FLUSH_S
 LIVE_POINTS_PER_FLUSH = 64
 DRAIN_S = 0.002
-#: The store setting holding the zero shift during a session that is warned about (N), and its
-#: default: more than a few tenths per hour of warm-up is a cell, cable or temperature problem.
+MAX_DRAIN_READS = 64
+#: The store setting holding the zero shift in a session that is warned about (N), and its default:
+#: well past a warmed-up cell's drift, so a temperature swing, a cable or a failing cell.
 DRIFT_WARNING_SETTING = "drift_warning_n"
 DRIFT_WARNING_N = 2.0
-MAX_DRAIN_READS = 64
 
 
 @dataclass(slots=True)
