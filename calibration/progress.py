@@ -36,7 +36,7 @@ import numpy as np
 
 from calibration.tips import TIPS, pressure_area
 from firmware_bridge.errors import UsageError
-from firmware_bridge.readout import DEFAULT_UNIT, describe, force_unit, readout
+from firmware_bridge.readout import DEFAULT_UNIT, describe, force_readout, readout
 from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2, parse_region
 
 #: Measurements forming the baseline (mean of ≥ 3 baseline sessions, §5.2).
@@ -234,7 +234,7 @@ def asymmetry(
     pct = 100 * difference / max(left, right)
     flagged = kgf_cm2 >= ASYMMETRY_KGF_CM2 or pct > ASYMMETRY_PCT
     tender = ("left" if left < right else "right") if flagged else None
-    shown = readout(force_unit(unit))
+    shown = force_readout(unit)
     sides = f"left {shown.text(left)}, right {shown.text(right)}"
     if tender is not None:
         words = (

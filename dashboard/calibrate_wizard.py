@@ -19,7 +19,7 @@ import streamlit as st
 from calibration.wizard import CalibrationWizard, CheckResult, Fit, Step, StepResult, parse_weight
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError, UsageError
-from firmware_bridge.readout import chosen_unit, force_unit, readout
+from firmware_bridge.readout import chosen_unit, force_readout
 from firmware_bridge.store import Store
 
 #: How often the wizard's fragment pulls new samples (seconds).
@@ -334,7 +334,7 @@ def wizard_panel(store: Store) -> None:
     run = current_run(store, device_id)
     try:
         # a load cell measures force: a chosen pressure unit reads in its force unit here
-        run.wizard.shown = readout(force_unit(chosen_unit(store)))
+        run.wizard.shown = force_readout(chosen_unit(store))
         pull(store, run)
     except PressureGuardError as exc:
         st.warning(f"Cannot read the tool's readings: {exc}")

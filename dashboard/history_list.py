@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError, UsageError
-from firmware_bridge.readout import force_unit, readout
+from firmware_bridge.readout import force_readout
 from firmware_bridge.store import Store
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def sessions_table(
     """
     import pandas as pd  # noqa: PLC0415 - ~0.2 s to import: not before a session's chart
 
-    force = readout(force_unit(unit))
+    force = force_readout(unit)
 
     def number(value: Any) -> float | None:
         return None if value is None else round(force.value(float(value)), force.decimals)
@@ -203,7 +203,7 @@ def sessions_table(
 def columns(unit: str) -> dict[str, Any]:
     """How the table's columns are shown; the force columns in the unit of
     :func:`sessions_table`."""
-    force = readout(force_unit(unit))
+    force = force_readout(unit)
     number = st.column_config.NumberColumn(format=f"%.{force.decimals}f", width=62)
     return COLUMNS | {f"Peak ({force.unit})": number, f"Limit ({force.unit})": number}
 

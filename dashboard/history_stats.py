@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import resources
 from firmware_bridge.errors import PressureGuardError
-from firmware_bridge.readout import describe, force_unit, readout
+from firmware_bridge.readout import describe, dose
 from firmware_bridge.store import Store
 from review.stats import SessionStats
 from review.stats_cache import cached_session_stats, kept_stats
@@ -140,12 +140,10 @@ def data_warnings(stats: SessionStats) -> list[str]:
     return out
 
 
-def dose(stats: SessionStats, unit: str) -> str:
-    """The impulse in the force unit of the user's unit's family (``1,234 N·s``)."""
-    if stats.n_samples == 0:
-        return "—"
-    force = readout(force_unit(unit))
-    return f"{force.value(stats.impulse_ns):,.0f} {force.unit}·s"
+def session_dose(stats: SessionStats, unit: str) -> str:
+    """The session's impulse (:func:`firmware_bridge.readout.dose`); ``—`` when nothing was
+    recorded."""
+    return "—" if stats.n_samples == 0 else dose(stats.impulse_ns, unit)
 
 
 def stats_cards(stats: SessionStats, unit: str, pressure_area_cm2: float | None) -> None:
@@ -178,7 +176,7 @@ def stats_cards(stats: SessionStats, unit: str, pressure_area_cm2: float | None)
         ),
         (
             "Pressure dose",
-            dose(stats, unit),
+            session_dose(stats, unit),
             "Force added up over time (impulse): longer or firmer sessions give more.",
         ),
         (
@@ -241,7 +239,7 @@ def compare_rows(summary: dict[str, Any], stats: SessionStats | None, unit: str)
             "Peak vs limit": percent(stats.peak_pct_of_limit),
             "Times over limit": str(stats.over_limit_count),
             "Longest hold": seconds(stats.longest_hold_s),
-            "Pressure dose": dose(stats, unit),
+            "Pressure dose": session_dose(stats, unit),
             "Sample rate": resources.rate(stats.sample_rate_hz, stats.nominal_rate_hz),
             "Lost / damaged frames": f"{stats.lost_frames} / {stats.bad_frames}",
             "Gaps": f"{stats.gaps} ({seconds(stats.gap_total_s)})",

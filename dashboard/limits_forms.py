@@ -33,7 +33,7 @@ from firmware_bridge.readout import (
     DISPLAY_UNITS,
     Readout,
     chosen_unit,
-    force_unit,
+    force_readout,
     paired_units,
     readout,
     table_cells,
@@ -90,7 +90,7 @@ def page_unit(store: Store) -> str:
 def on_reference(unit: str) -> Readout:
     """Forces on the 1 cm² reference tip, as an approximate figure in the user's force unit
     (ceilings and shipped defaults are set as kgf/cm² on that tip)."""
-    return readout(force_unit(unit)).finer(-1)
+    return force_readout(unit).finer(-1)
 
 
 def profile_safety(store: Store, profile: str) -> ProfileSafety:
@@ -437,7 +437,7 @@ def defaults_section(unit: str) -> None:
         "reference tip; for larger tips the force is scaled with the area up to 2 cm²."
     )
     defaults = [default_limit(slug) for slug in REGION_DEFAULTS_KGF_CM2]
-    force = readout(force_unit(unit))
+    force = force_readout(unit)
     st.dataframe(
         pd.DataFrame(
             {

@@ -20,7 +20,7 @@ import streamlit as st
 from dashboard import history_exchange, resources
 from dashboard.history_list import Filters
 from firmware_bridge.errors import PressureGuardError
-from firmware_bridge.readout import Readout, chosen_unit, force_unit, readout
+from firmware_bridge.readout import Readout, chosen_unit, force_readout
 from firmware_bridge.store import Store
 from review.journal import SCALES
 from review.trends import PAIN_MEANINGFUL_POINTS, region_trends
@@ -260,7 +260,7 @@ def trends_tab(store: Store, filters: Filters, preferred: str | None = None) -> 
         st.info("No profiles yet: trends appear once sessions are recorded.")
         return
     try:
-        shown = readout(force_unit(chosen_unit(store)))
+        shown = force_readout(chosen_unit(store))
         trends = region_trends(store, profile, filters.region, filters.day_from, filters.day_to)
     except PressureGuardError as exc:
         st.error(f"Cannot read the trends: {exc}")

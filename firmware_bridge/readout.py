@@ -230,6 +230,17 @@ def force_unit(unit: str) -> str:
     return DISPLAY_UNITS[parse_unit(unit)].fallback
 
 
+def force_readout(unit: str) -> Readout:
+    """How force reads where no pressure can be shown (:func:`force_unit`'s readout)."""
+    return readout(force_unit(unit))
+
+
+def dose(impulse_ns: float, unit: str) -> str:
+    """An impulse (force × time) in the unit's force family: ``1,234 N·s``, ``126 kgf·s``."""
+    force = force_readout(unit)
+    return f"{force.value(impulse_ns):,.0f} {force.unit}·s"
+
+
 def pressure_unit(unit: str) -> str:
     """The pressure unit shown with ``unit``: itself, or kPa beside a force unit."""
     key = parse_unit(unit)

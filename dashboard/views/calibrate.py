@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import calibrate_wizard, resources
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
-from firmware_bridge.readout import Readout, chosen_unit, force_unit, readout
+from firmware_bridge.readout import Readout, chosen_unit, force_readout
 
 
 def _fit_quality(fit: dict[str, Any]) -> str:
@@ -34,7 +34,7 @@ def _noise(fit: dict[str, Any], shown: Readout) -> str:
 def calibrations_table(rows: list[dict[str, Any]], unit: str) -> pd.DataFrame:
     """One row per device: its current calibration (the scale stays per newton, as stored; the
     noise at rest reads in the user's force unit)."""
-    noise = readout(force_unit(unit)).finer(3)
+    noise = force_readout(unit).finer(3)
     return pd.DataFrame(
         {
             "Device": [r["device_id"] for r in rows],

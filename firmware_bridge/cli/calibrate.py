@@ -21,7 +21,7 @@ from firmware_bridge.cli.record import add_source_arguments, source_options
 from firmware_bridge.errors import SourceLostError, UsageError
 from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import DeviceInfo, SampleBatch
-from firmware_bridge.readout import chosen_unit, force_unit, readout
+from firmware_bridge.readout import chosen_unit, force_readout
 from firmware_bridge.sources import open_source
 from firmware_bridge.store import Store
 
@@ -89,7 +89,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.history:
             rows = [h for r in rows for h in store.calibration_history(r["device_id"])]
         # the scale stays per newton (what is stored); the noise reads in the user's unit
-        noise = readout(force_unit(chosen_unit(store))).finer(3)
+        noise = force_readout(chosen_unit(store)).finer(3)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -208,7 +208,7 @@ class _Wizard:
         with Store.open(self.args.data_dir) as store:
             self.store = store
             # a load cell measures force: a chosen pressure unit reads in its force unit here
-            self.wizard.shown = readout(force_unit(chosen_unit(store)))
+            self.wizard.shown = force_readout(chosen_unit(store))
             if self.device_id:
                 self._references(None)
             with open_source(self.args.source, source_options(self.args)) as source:

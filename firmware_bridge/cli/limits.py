@@ -28,6 +28,7 @@ from firmware_bridge.readout import (
     chosen_unit,
     companion,
     describe,
+    force_readout,
     force_unit,
     pressure_unit,
     readout,
@@ -150,7 +151,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     _print_safety(safety)
     _print_limits(limits, unit)
     _print_ppt(history, history_progress(history, unit), history_asymmetry(history, unit), unit)
-    on_reference = readout(force_unit(unit))  # the defaults are set on the 1 cm² reference disc
+    on_reference = force_readout(unit)  # the defaults are set on the 1 cm² reference disc
     print(
         f"\nShipped defaults ({on_reference.unit} on a 1 cm² tip; placeholders until you "
         "measure your own):"
@@ -319,7 +320,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     limit_n = parse_force(args.value, area)
     with Store.open(args.data_dir) as store:
         unit = chosen_unit(store)
-        force = readout(force_unit(unit))
+        force = force_readout(unit)
         safety = ProfileSafety.from_settings(store.profile_settings(args.profile))
         note = _check_ceiling(limit_n, area, safety, force, override=args.override_ceiling)
         if unit != "N" and _bare_number(args.value):  # DESIGN: a bare number is newtons
@@ -382,7 +383,7 @@ def _cap_running_session(store: Store, profile: str, safety: ProfileSafety) -> N
     if limit > ceiling_n and _tell_bridge(
         store, profile, None, ceiling_n, f"capped at {safety.ceiling_words}"
     ):
-        shown = readout(force_unit(chosen_unit(store))).text(ceiling_n)
+        shown = force_readout(chosen_unit(store)).text(ceiling_n)
         print(f"The running session is capped at {shown} from now on.", file=sys.stderr)
 
 
@@ -406,7 +407,7 @@ def _print_profile(name: str, safety: ProfileSafety, unit: str) -> None:
         answer = ("yes" if p.key in safety.precautions else "no ") if safety.answered else " ? "
         print(f"    [{answer}] {p.key:<10} {p.question}")
     why = "lowered by your answers" if safety.lowered else "the normal ceiling"
-    on_reference = readout(force_unit(unit)).text(safety.ceiling_n(None))
+    on_reference = force_readout(unit).text(safety.ceiling_n(None))
     print(f"  Ceiling: {safety.ceiling_kgf_cm2:g} kgf/cm² ({on_reference} on a 1 cm² tip), {why}.")
     advice = safety.advice()
     if advice:

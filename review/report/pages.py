@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from firmware_bridge.readout import force_unit, readout
+from firmware_bridge.readout import force_readout
 from review.journal import SCALES
 from review.report import figures
 from review.report import words as w
@@ -157,7 +157,7 @@ def _trends(
             height = 1.05
             titles = ("Force: peak, limit, PPT", "Time over the limit", "Pain before → after")
             # one axis across sessions on different tips: force, in the unit's own family
-            force = readout(force_unit(content.unit))
+            force = force_readout(content.unit)
             axes = [
                 fig.add_axes(inches_rect(MARGIN + 0.38 + k * 2.4, top, 1.95, height))
                 for k in range(len(titles))

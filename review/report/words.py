@@ -16,6 +16,8 @@ from firmware_bridge.readout import (
     DISPLAY_UNITS,
     Readout,
     describe,
+    dose,
+    force_readout,
     force_unit,
     pressure_unit,
     readout,
@@ -64,12 +66,6 @@ def shown(entry: SessionEntry, unit: str) -> Readout:
 def session_force(entry: SessionEntry, newtons: float | None, unit: str) -> str:
     """One of a session's forces (its limit, its peak) as :func:`shown` reads it; ``–`` if none."""
     return "–" if newtons is None else shown(entry, unit).text(newtons)
-
-
-def dose(impulse_ns: float, unit: str) -> str:
-    """The pressure dose (force × time) in the unit's force family: ``1,234 N·s``."""
-    family = readout(force_unit(unit))
-    return f"{family.value(impulse_ns):,.0f} {family.unit}·s"
 
 
 def units_line(unit: str) -> str:
@@ -151,7 +147,7 @@ def safety_pairs(safety: ProfileSafety, unit: str = DEFAULT_UNIT) -> list[tuple[
     yes = [("", f"yes: {p.question}") for p in safety.answered_precautions()]
     if not yes:
         yes = [("", "none answered yes" if safety.answered else "–")]
-    ceiling_n = readout(force_unit(unit)).text(safety.ceiling_n(REFERENCE_TIP_CM2))
+    ceiling_n = force_readout(unit).text(safety.ceiling_n(REFERENCE_TIP_CM2))
     ceiling = (
         f"{safety.ceiling_kgf_cm2:g} kgf/cm² (≈ {safety.ceiling_kgf_cm2 * KGF_N * 10:.0f} kPa; "
         f"{ceiling_n} on a 1 cm² tip)"
