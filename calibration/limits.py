@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from calibration.defaults import ENDANGERMENT_SITES, default_limit
 from calibration.precautions import ProfileSafety
+from calibration.tips import Tip, limit_key
 from firmware_bridge.units import parse_region
 
 
@@ -96,6 +97,28 @@ def resolve_limit(
             return limit_n, f"{basis}, above {safety.ceiling_words} by override"
         return ceiling_n, f"{basis}, capped at {safety.ceiling_words}"
     return limit_n, basis
+
+
+def limit_for_tip(
+    limits: LimitSource,
+    profile: str,
+    region: str | None,
+    given: float | None,
+    tip: Tip | None,
+    *,
+    safety: ProfileSafety | None = None,
+) -> tuple[float, str]:
+    """:func:`resolve_limit` for the tip in use: its own limits first, its area for the defaults
+    and the ceiling (the 1 cm² reference when the tip is unknown)."""
+    return resolve_limit(
+        limits,
+        profile,
+        region,
+        given,
+        tip=limit_key(tip),
+        tip_area_cm2=tip.area_cm2 if tip is not None else None,
+        safety=safety,
+    )
 
 
 def _uncapped(

@@ -124,6 +124,12 @@ def pressure_shown(tip: Tip | None) -> bool:
 TOOL_TIP = "tool"
 
 
+def limit_key(tip: Tip | None) -> str | None:
+    """The key comfort limits are kept under for ``tip``: a library tip's own; None (limits for
+    any tip) for the tool's own tip or an unknown one."""
+    return tip.key if tip is not None and tip.key != TOOL_TIP else None
+
+
 def tip_in_use(key: str | None, tool_area_cm2: float | None) -> Tip | None:
     """The tip a session or live view works with.
 

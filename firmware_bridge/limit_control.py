@@ -24,9 +24,9 @@ from dataclasses import replace
 
 from calibration.defaults import ENDANGERMENT_SITES, overload_ceiling_n
 from calibration.guided import GuidedMeasurement, MeasurementSettings
-from calibration.limits import resolve_limit
+from calibration.limits import limit_for_tip
 from calibration.precautions import ProfileSafety
-from calibration.tips import TOOL_TIP, Tip
+from calibration.tips import Tip
 from firmware_bridge.errors import StoreError, UsageError
 from firmware_bridge.live import LiveState
 from firmware_bridge.pipeline.signal import SignalPipeline
@@ -74,14 +74,10 @@ class LimitControl:
     def resolve(self, profile: str, region: str | None, given: float | None = None) -> float:
         """Look up and apply the comfort limit for a profile and region (``given`` wins)."""
         safety = self._safety(profile)
-        tip = self.tip
-        area = tip.area_cm2 if tip is not None else None
-        # limits are kept per library tip; the tool's own tip has no key of its own there
-        key = tip.key if tip is not None and tip.key != TOOL_TIP else None
-        self.limit_n, self.basis = resolve_limit(
-            self.store, profile, region, given, tip=key, tip_area_cm2=area, safety=safety
+        self.limit_n, self.basis = limit_for_tip(
+            self.store, profile, region, given, self.tip, safety=safety
         )
-        ceiling = safety.ceiling_n(area)
+        ceiling = safety.ceiling_n(self.tip.area_cm2 if self.tip is not None else None)
         self._ceiling_n = ceiling if self.limit_n <= ceiling else math.inf
         if not self.measuring:
             self._apply(self.limit_n)

@@ -11,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from calibration.limits import resolve_limit
-from calibration.tips import TIPS, TOOL_TIP, Tip, pressure_area, tip_in_use
+from calibration.limits import limit_for_tip
+from calibration.tips import TIPS, Tip, limit_key, pressure_area, tip_in_use
 from dashboard import resources
 from dashboard.components import live_view
 from dashboard.views import common
@@ -35,11 +35,8 @@ def _limit_hint(
     store: Store, profile: str, region: str | None, tip: Tip | None, preset: float | None
 ) -> str:
     """Which comfort limit a session started now will use: the bridge's own rule."""
-    key = tip.key if tip is not None and tip.key != TOOL_TIP else None
     try:
-        limit_n, basis = resolve_limit(
-            store, profile, region, preset, tip=key, tip_area_cm2=tip.area_cm2 if tip else None
-        )
+        limit_n, basis = limit_for_tip(store, profile, region, preset, tip)
         shown = describe(limit_n, chosen_unit(store), pressure_area(tip))
     except (PressureGuardError, UsageError) as exc:
         return f"The comfort limit cannot be looked up: {exc}"
@@ -111,7 +108,7 @@ def _start_form(store: Store, state: dict[str, Any] | None) -> None:
         args = {
             "profile": profile,
             "region": region,
-            "tip": tip.key if tip is not None and tip.key != TOOL_TIP else "",
+            "tip": limit_key(tip) or "",  # "": the tool's own tip
             "pain_before": common.pain_value(pain),
         }
         if common.post(store, "start_session", args) is not None:
