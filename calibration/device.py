@@ -1,4 +1,6 @@
-"""Device calibration: raw ADC counts → newtons, as data plus a vectorised apply."""
+"""Device calibration: raw ADC counts → newtons, as data plus a vectorised apply; and the one
+answer to "is this force calibrated?" (:class:`CalibrationStatus`) that every screen, the store,
+``sessions show`` and the report give alike."""
 
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 CalibrationSource = Literal["stored", "factory"]
+#: Why force is (or is not) calibrated: the user's stored calibration, the tool's factory one
+#: from INFO, a tool that sends force itself (text in N, g or kg; a Progressor's kg; a replayed
+#: export), or none at all (raw counts: never judged).
+CalibrationBasis = Literal["stored", "factory", "device", "none"]
 
 #: A stored calibration older than this is pointed out (a load cell creeps and ages; a check
 #: with a known weight takes a minute). The setting ``calibration_max_age_days`` overrides it.
@@ -105,3 +111,53 @@ def resolve_calibration(
             device_id=device_id,
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationStatus:
+    """Whether the force being judged is calibrated, on what basis, and why, in words.
+
+    Attributes:
+        basis: see :data:`CalibrationBasis`.
+        reason: one line for the user ("your calibration of 2026-11-02", "the tool sends force
+            in N", ...).
+        calibration: the counts → N calibration in use, for ``stored`` and ``factory``.
+    """
+
+    basis: CalibrationBasis
+    reason: str
+    calibration: DeviceCalibration | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the force may be judged (every basis but ``none``)."""
+        return self.basis != "none"
+
+    @classmethod
+    def of(cls, calibration: DeviceCalibration | None) -> CalibrationStatus:
+        """The status of raw counts under ``calibration`` (None: uncalibrated)."""
+        if calibration is None:
+            return cls(
+                "none",
+                "raw counts and no calibration: calibrate the tool (pressureguard calibrate, or "
+                "the Calibrate page)",
+            )
+        if calibration.source == "stored":
+            made = f" of {calibration.created_at[:10]}" if calibration.created_at else ""
+            return cls("stored", f"your calibration{made}", calibration)
+        return cls("factory", "the tool's factory calibration", calibration)
+
+    @classmethod
+    def from_device(cls, what: str) -> CalibrationStatus:
+        """Force the tool (or a file) sends already calibrated; ``what`` says how, in words."""
+        return cls("device", what)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``calibrated``, ``basis``, ``reason`` and the calibration's own fields."""
+        out: dict[str, Any] = {"calibrated": self.calibrated, "basis": self.basis}
+        out["reason"] = self.reason
+        if self.calibration is not None:
+            out.update(self.calibration.as_dict())
+        elif not self.calibrated:
+            out["status"] = "uncalibrated"
+        return out

@@ -372,8 +372,8 @@ def show(store: Store, state: dict[str, Any] | None) -> None:
         return
     if not state.get("connected") or not state.get("device_id"):
         st.info(
-            "Connect the tool to calibrate it (it must tell its device id). Or calibrate in the "
-            "terminal: `pressureguard calibrate SOURCE`."
+            "Connect the tool to calibrate it. Or calibrate in the terminal: "
+            "`pressureguard calibrate SOURCE`."
         )
         return
     st.fragment(run_every=REFRESH_S)(wizard_panel)(store)

@@ -78,6 +78,8 @@ _STATUS_FIELDS = (
     "tip_area_cm2",
     "tool_tip_area_cm2",
     "calibrated",
+    "calibration_source",
+    "calibration_reason",
     "calibration_warning",
     "device_id",
     "battery_mv",
@@ -103,6 +105,7 @@ _DEFAULTS: dict[str, Any] = {
     "hold_s": 0.0,
     "release_prompt": False,
     "ramp_warning": False,
+    "prewarn_s": None,
     "connected": False,
     "recording": False,
     "session_id": None,
@@ -117,6 +120,8 @@ _DEFAULTS: dict[str, Any] = {
     "tip_area_cm2": None,
     "tool_tip_area_cm2": None,
     "calibrated": False,
+    "calibration_source": None,
+    "calibration_reason": None,
     "calibration_warning": None,
     "device_id": None,
     "battery_mv": None,
@@ -241,6 +246,8 @@ def verdict(live: dict[str, Any] | None) -> dict[str, Any]:
     state["hold_s"] = _number(row.get("hold_s")) or 0.0
     state["release_prompt"] = bool(row.get("release_prompt"))
     state["ramp_warning"] = bool(row.get("ramp_warning"))
+    if zone in SAFE_ZONES:  # "limit in … s" only while still below the limit
+        state["prewarn_s"] = _number(row.get("prewarn_s"))
     return state
 
 

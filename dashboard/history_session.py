@@ -36,6 +36,8 @@ CHART_DRAWN = "pg_hist_chart_drawn"
 #: Recorded events worth telling about: kind → (one, several).
 EVENT_WORDS: dict[str, tuple[str, str]] = {
     "ramp": ("“slow down” warning", "“slow down” warnings"),
+    "prewarn": ("pre-warning before the limit", "pre-warnings before the limit"),
+    "prewarn_eased": ("pre-warning eased off in time", "pre-warnings eased off in time"),
     "hold": ("prompt to release a long hold", "prompts to release a long hold"),
     "button": ("button press", "button presses"),
     "saturated": ("moment the sensor was overloaded", "moments the sensor was overloaded"),

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from calibration.device import MAX_AGE_DAYS, resolve_calibration
+from calibration.device import MAX_AGE_DAYS, CalibrationStatus, resolve_calibration
 from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.tips import TOOL_TIP, get_tip, pressure_area, tip_in_use
 from firmware_bridge.commands import poll_commands
@@ -30,6 +30,7 @@ from firmware_bridge.errors import SourceError, SourceLostError, UsageError
 from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.limit_control import LimitControl
 from firmware_bridge.live import LiveState, RateMeter
+from firmware_bridge.pipeline.predict import DEFAULT_LEAD_S, LEAD_SETTING
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import (
@@ -46,6 +47,7 @@ from firmware_bridge.recorder import FaultTally, Sessions, concat_judged
 from firmware_bridge.sources import SourceOptions, open_source, source_kind
 from firmware_bridge.sources.base import Source
 from firmware_bridge.sources.capture import CaptureWriter
+from firmware_bridge.sources.identity import fallback_device_id
 from firmware_bridge.store import Store
 from firmware_bridge.timebase import TimeBase
 from firmware_bridge.units import parse_region
@@ -69,6 +71,13 @@ MAX_DRAIN_READS = 64
 #: well past a warmed-up cell's drift, so a temperature swing, a cable or a failing cell.
 DRIFT_WARNING_SETTING = "drift_warning_n"
 DRIFT_WARNING_N = 2.0
+#: The calibration key of force the tool sends itself, and how that is said per wire format.
+DEVICE_FORCE = "device-force"
+DEVICE_FORCE_WORDS = {
+    "text": "the tool's program sends force (text lines in N, g, kg or lbf)",
+    "csv": "a replayed export: the force was recorded calibrated",
+    "binary": "the tool sends calibrated force",
+}
 
 
 @dataclass(slots=True)
@@ -123,6 +132,9 @@ class Bridge:
         self._source: Source | None = None
         self.limits = LimitControl(store, self.pipeline, self.live, self._send_local_limit)
         self.pipeline.config.zero.warn_shift_n = _drift_warning_n(store)
+        self.pipeline.predict.lead_s = _number_setting(
+            store, LEAD_SETTING, DEFAULT_LEAD_S, zero_is_off=True
+        )
         self.tip_key = options.tip
         self.timebase = TimeBase()
         self.rate = RateMeter()
@@ -407,7 +419,9 @@ class Bridge:
             if not keep.any():
                 return
             t_s, batch = t_s[keep], _take(batch, keep)
-        if batch.force_n is None and self._info is None:
+        if batch.force_n is not None:
+            self._force_from_tool()
+        elif self._info is None:
             self._calibrate(None)
         judged, events = self.pipeline.process(t_s, batch.raw, batch.force_n, batch.period_s)
         self._last_valid_host = now
@@ -431,6 +445,7 @@ class Bridge:
             self.pipeline.hold.prompted and self.pipeline.hold.start is not None,
             self.pipeline.ramp.active,
         )
+        self.live.show_prewarn(self.pipeline.predict.time_to_limit_s)
         self.live.zero_shift_n = round(self.pipeline.zero_shift_n, 3)
         if self.on_judged is not None:
             self.on_judged(judged, self.live)
@@ -462,11 +477,18 @@ class Bridge:
         self._flush_waiting(force=True)
 
     def _calibrate(self, info: DeviceInfo | None) -> None:
-        """Pick the calibration once per device: stored, else factory, else none (uncalibrated)."""
-        device_id = info.device_id if info else f"serial:{self.options.source}"
+        """Pick the calibration once per device: stored, else factory, else none (uncalibrated).
+
+        A tool that does not say its id is known by :func:`fallback_device_id` (the calibration
+        wizard saves under the same name).
+        """
+        device_id = info.device_id if info else fallback_device_id(self.options.source)
         if device_id == self._calibrated_for:
             return
         self._calibrated_for = device_id
+        if info is None:
+            self.live.device_id = device_id
+            self.sessions.device_fields(device_id=device_id)
         calibration = resolve_calibration(
             device_id,
             self.store.current_calibration(device_id),
@@ -474,11 +496,27 @@ class Bridge:
             info.offset_counts if info else None,
         )
         self.pipeline.set_calibration(calibration)
-        self.live.calibrated = calibration is not None
-        self.live.calibration_source = calibration.source if calibration else None
-        detail = calibration.as_dict() if calibration else {"status": "uncalibrated"}
-        max_age = float(self.store.get_setting("calibration_max_age_days", MAX_AGE_DAYS))
-        warning = calibration.age_warning(max_age) if calibration else None
+        self._use_calibration(CalibrationStatus.of(calibration), device_id)
+
+    def _force_from_tool(self) -> None:
+        """The tool sends force itself (text in N, g or kg; a Progressor; a replayed export):
+        calibrated by the device, judged at once."""
+        if self._calibrated_for == DEVICE_FORCE:
+            return
+        self._calibrated_for = DEVICE_FORCE
+        what = DEVICE_FORCE_WORDS.get(self.live.format, DEVICE_FORCE_WORDS["binary"])
+        self._use_calibration(CalibrationStatus.from_device(what), self.live.device_id)
+
+    def _use_calibration(self, status: CalibrationStatus, device_id: str | None) -> None:
+        """Tell the live view, the session and the tool what the force's calibration is."""
+        self.live.calibrated = status.calibrated
+        self.live.calibration_source = status.basis
+        self.live.calibration_reason = status.reason
+        detail = status.as_dict()
+        warning = None
+        if status.calibration is not None:
+            max_age = float(self.store.get_setting("calibration_max_age_days", MAX_AGE_DAYS))
+            warning = status.calibration.age_warning(max_age)
         self.live.calibration_warning = warning
         if warning:
             detail["warning"] = warning
@@ -545,6 +583,8 @@ class Bridge:
             self.live.drift_warning = str(event.detail.get("reason") or "the zero moved")
         elif event.kind == "zone":
             self.feedback.zone_changed(Zone.from_label(str(event.detail["to"])), self._source)
+        elif event.kind == "prewarn":
+            self.feedback.prewarn(self._source)
 
     def haptic_test(self) -> None:
         """Let the user feel the caution pulse (a dashboard command)."""
@@ -696,12 +736,18 @@ class Bridge:
 
 def _drift_warning_n(store: Store) -> float:
     """The zero shift (N) that is warned about, from the store setting ``drift_warning_n``."""
-    value = store.get_setting(DRIFT_WARNING_SETTING, DRIFT_WARNING_N)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+    return _number_setting(store, DRIFT_WARNING_SETTING, DRIFT_WARNING_N)
+
+
+def _number_setting(store: Store, name: str, default: float, *, zero_is_off: bool = False) -> float:
+    """A positive number from the store's settings (0 too where it means "off"); anything else is
+    ignored with a warning and ``default`` used."""
+    value = store.get_setting(name, default)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and (value > 0 or (zero_is_off and value == 0)):
         return float(value)
-    log.warning("ignoring the setting %s = %r: warning at %g N", DRIFT_WARNING_SETTING, value,
-                DRIFT_WARNING_N)  # fmt: skip
-    return DRIFT_WARNING_N
+    log.warning("ignoring the setting %s = %r: using %g", name, value, default)
+    return default
 
 
 def _for_live_view(judged: JudgedSamples) -> JudgedSamples:

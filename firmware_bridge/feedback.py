@@ -10,6 +10,8 @@ from firmware_bridge.sources.base import Source
 from firmware_bridge.zones import Zone
 
 HAPTIC_TEST_S = 0.5
+#: The pre-warning's tick: a short burst of the caution pulse (no new pattern on the wire).
+PREWARN_TICK_S = 0.15
 HAPTIC_FOR_ZONE = {Zone.OVER: Haptic.CAUTION, Zone.DANGER: Haptic.CONTINUOUS}
 
 
@@ -43,8 +45,15 @@ class ToolFeedback:
             raise ValueError("this tool cannot vibrate (no command channel)")
         self._test_ends = time.monotonic() + HAPTIC_TEST_S
 
+    def prewarn(self, source: Source | None) -> None:
+        """A short tick of the caution pulse: the limit is near (the zone's own pattern wins)."""
+        if self.pattern != Haptic.OFF or source is None:
+            return
+        if source.send(FrameType.HAPTIC, haptic_payload(Haptic.CAUTION)):
+            self._test_ends = time.monotonic() + PREWARN_TICK_S
+
     def tick(self, now: float, source: Source | None) -> None:
-        """End a haptic test: back to what the zone calls for."""
+        """End a haptic test or tick: back to what the zone calls for."""
         if self._test_ends and now >= self._test_ends:
             self._test_ends = 0.0
             if source is not None:

@@ -32,12 +32,14 @@ class LiveState:
     hold_limit_s: float = 60.0
     release_prompt: bool = False
     ramp_warning: bool = False
+    prewarn_s: float | None = None  # a pre-warning shows: the predicted time to the limit (s)
     tip: str | None = None  # key of the tip in use (calibration.tips), None when unknown
     tip_label: str | None = None
     tip_area_cm2: float | None = None  # set only for a known flat tip: pressure is shown with it
     tool_tip_area_cm2: float | None = None  # the area the tool reports for its own tip
     calibrated: bool = False
-    calibration_source: str | None = None  # "stored" or "factory"
+    calibration_source: str | None = None  # the basis: "stored", "factory", "device" or "none"
+    calibration_reason: str | None = None  # the same in words, for the status strip
     calibration_warning: str | None = None  # e.g. older than the set age
     device_id: str | None = None
     firmware: str | None = None
@@ -66,6 +68,10 @@ class LiveState:
         self.ramp_warning = ramp_warning
         self.message = ""
 
+    def show_prewarn(self, time_to_limit_s: float | None) -> None:
+        """Show (a number) or clear (None) the pre-warning "limit in … s"."""
+        self.prewarn_s = None if time_to_limit_s is None else round(time_to_limit_s, 2)
+
     def show_no_signal(self, message: str) -> None:
         """NO SIGNAL: no value is shown at all, so no stale value can look safe."""
         self.zone = Zone.NO_SIGNAL.label
@@ -74,6 +80,7 @@ class LiveState:
         self.hold_s = 0.0
         self.release_prompt = False
         self.ramp_warning = False
+        self.prewarn_s = None
         self.message = message
 
     def as_dict(self) -> dict[str, Any]:

@@ -56,6 +56,22 @@ class Sound {
     osc.stop(now + 0.32);
   }
 
+  /** The pre-warning: a short tone gliding upwards, softer than the "over" pulse. */
+  rise() {
+    if (this.muted || !this.ready) return;
+    const now = this.ctx.currentTime;
+    const osc = this.ctx.createOscillator();
+    const amp = this.ctx.createGain();
+    osc.frequency.setValueAtTime(440, now);
+    osc.frequency.exponentialRampToValueAtTime(620, now + 0.25);
+    amp.gain.setValueAtTime(0, now);
+    amp.gain.linearRampToValueAtTime(0.15, now + 0.03);
+    amp.gain.linearRampToValueAtTime(0, now + 0.28);
+    osc.connect(amp).connect(this.ctx.destination);
+    osc.start(now);
+    osc.stop(now + 0.3);
+  }
+
   // The alarm's on/off rhythm comes from a low-frequency oscillator in the audio graph, so it
   // keeps going in a background tab where timers are throttled.
   startAlarm() {

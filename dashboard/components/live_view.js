@@ -33,7 +33,7 @@ class LiveView {
     this.tareKey = null;
     this.tareSeenAt = 0;
     this.zone = "no_signal";
-    this.prev = { zone: "no_signal", ramp: false, release: false };
+    this.prev = { zone: "no_signal", ramp: false, release: false, prewarn: false };
     this.updates = 0;
     this.lastMessageAt = 0;
     this.retriedAt = 0;
@@ -229,9 +229,13 @@ class LiveView {
     else if (zone === "over") detail = `over your comfort limit of ${withUnit(limit, r)}`;
     else if (zone === "uncalibrated") detail = "the tool is not calibrated: nothing is judged";
     if (known && zone !== "danger") {
+      const prewarn = Number.isFinite(s.prewarn_s) && !banner;
       if (s.release_prompt) {
         banner = "Release";
         detail = "long enough on this spot: lift the tool and move on";
+      } else if (prewarn) {
+        banner = `Slow down — limit in ${fmt(Math.max(0.1, s.prewarn_s), 1)} s`;
+        detail = "you are nearing your comfort limit";
       } else if (s.ramp_warning && !banner) {
         banner = "Slow down";
         detail = "pressure is rising fast";
@@ -261,7 +265,7 @@ class LiveView {
     else if (s.recording && s.session_id) session = `Recording session ${s.session_id}`;
     this.setText(this.el("pg-session"), session);
     this.setText(this.el("pg-status"), this.statusText(s, lostReason));
-    this.cue(zone, known && !!s.ramp_warning, known && !!s.release_prompt);
+    this.cue(zone, known && !!s.ramp_warning, known && !!s.release_prompt, known && Number.isFinite(s.prewarn_s));
     const tall = this.hero.offsetHeight;
     if (tall > this.heroTall) {
       this.heroTall = tall;
@@ -308,13 +312,15 @@ class LiveView {
     if (s.bad_frames) parts.push(`${s.bad_frames} bad frames`);
     if (s.battery_mv) parts.push(`battery ${(s.battery_mv / 1000).toFixed(2)} V`);
     if (s.device_id) parts.push(`tool ${s.device_id}`);
+    if (s.calibration_reason && !s.stale) parts.push(`calibration: ${s.calibration_reason}`);
     if (s.calibration_warning && !s.stale) parts.push(s.calibration_warning);
     if (s.message && !s.stale && s.zone !== "no_signal") parts.push(s.message);
     return parts.join(" · ");
   }
 
-  cue(zone, ramp, release) {
+  cue(zone, ramp, release, prewarn) {
     const before = this.prev;
+    if (prewarn && !before.prewarn && zone !== "over" && zone !== "danger") this.sound.rise();
     if (zone === "danger") this.sound.startAlarm();
     else this.sound.stopAlarm();
     if (zone === "over" && before.zone !== "over" && before.zone !== "danger") this.sound.pulse();
@@ -322,8 +328,8 @@ class LiveView {
     else if (zone === "over" && before.zone !== "over" && before.zone !== "danger") {
       this.say("Ease off");
     } else if (release && !before.release) this.say("Release");
-    else if (ramp && !before.ramp) this.say("Slow down");
-    this.prev = { zone, ramp, release };
+    else if ((ramp && !before.ramp) || (prewarn && !before.prewarn)) this.say("Slow down");
+    this.prev = { zone, ramp, release, prewarn };
   }
 
   say(text) {

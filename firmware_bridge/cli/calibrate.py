@@ -23,6 +23,8 @@ from firmware_bridge.protocol.frames import FrameType
 from firmware_bridge.readings import DeviceInfo, SampleBatch
 from firmware_bridge.readout import chosen_unit, force_readout
 from firmware_bridge.sources import open_source
+from firmware_bridge.sources.base import Source
+from firmware_bridge.sources.identity import fallback_device_id
 from firmware_bridge.store import Store
 
 EXIT_NOT_SAVED = 1
@@ -40,6 +42,9 @@ CHECK_PROMPT = (
     "the calibration, or just press Enter to skip."
 )
 QUIT_WORDS = ("q", "quit", "exit")
+#: How long the wizard waits for the tool's INFO (asked for with HELLO) before naming it itself.
+ID_WAIT_S = 2.0
+HELLO_AGAIN_S = 0.5
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -217,6 +222,7 @@ class _Wizard:
                     "Calibrating the tool's load cell. Type q and Enter at any time to quit "
                     "without saving."
                 )
+                self._identify(source)
                 self.say(TARE_PROMPT)
                 while not self.finished:
                     try:
@@ -248,6 +254,33 @@ class _Wizard:
                     if not self.finished:
                         self.live(self.wizard.reading())
             return self._save(answers)
+
+    def _identify(self, source: Source) -> None:
+        """Know whose calibration this is before any work is done: the id the tool says in INFO
+        (asked for with HELLO), else a stable one derived from the link, said at the start."""
+        deadline = time.monotonic() + ID_WAIT_S
+        hello_at = time.monotonic() + HELLO_AGAIN_S
+        while self.device_id is None and time.monotonic() < deadline:
+            if time.monotonic() >= hello_at:  # a tool that resets as the port opens missed it
+                source.send(FrameType.HELLO)
+                hello_at += HELLO_AGAIN_S
+            try:
+                readings = source.read(0.05)
+            except EOFError:
+                break
+            for reading in readings:
+                if isinstance(reading, DeviceInfo):
+                    self._references(reading)
+                elif isinstance(reading, SampleBatch):
+                    self._feed(reading)
+        if self.device_id is None:
+            self.device_id = fallback_device_id(self.args.source)
+            self._references(None)
+            self.say(
+                f"The tool did not say its id: this calibration will be kept for "
+                f"{self.device_id}, which the bridge uses for this tool too (name it yourself "
+                "with --device-id ID)."
+            )
 
     def _references(self, info: DeviceInfo | None) -> None:
         """The tool's previous zero and scale: the stored calibration, else INFO's."""
@@ -356,8 +389,7 @@ class _Wizard:
         self.say(CHECK_PROMPT)
 
     def _save(self, answers: queue.Queue[str | None]) -> int:
-        if not self.device_id:
-            raise UsageError("the tool did not say its id: run again with --device-id ID")
+        assert self.device_id is not None  # _identify named the tool before the work began
         fit = self.wizard.result()
         assert self.fit is not None
         check = fit["check"]

@@ -14,6 +14,7 @@ from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
 from review.stats_cache import cached_session_stats
+from review.words import calibration_words, prewarning_words
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -127,11 +128,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"{label:>18}: {value}")
     if shown.note:
         print(f"{'unit':>18}: {shown.note}")
+    print(f"{'calibration':>18}: {calibration_words(summary.get('calibration'))}")
     kinds: dict[str, int] = {}
     for event in summary.get("events", []):
         kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
     print(f"{'events':>18}: " + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
     print(_stats_text(stats, shown))
+    prewarnings = prewarning_words(stats["events_by_kind"])
+    if prewarnings:
+        print(f"{'pre-warnings':>18}: {prewarnings.removeprefix('pre-warnings: ')}")
     return 0
 
 

@@ -17,6 +17,7 @@ from calibration.device import DeviceCalibration
 from firmware_bridge.pipeline.drift import ZeroTracker, ZeroTrackingConfig
 from firmware_bridge.pipeline.filters import MovingAverage, SpikeRejector, window_samples
 from firmware_bridge.pipeline.judge import HoldMonitor, RampMonitor, ZoneJudge
+from firmware_bridge.pipeline.predict import DEFAULT_LEAD_S, LimitPredictor
 from firmware_bridge.pipeline.tare import ASKED_MAX_OFFSET_N, AutoTare, TareDecision
 from firmware_bridge.protocol.frames import ADC24_MAX, ADC24_MIN
 from firmware_bridge.zones import HYSTERESIS, JudgedSamples, SessionEvent, Zone
@@ -46,6 +47,7 @@ class PipelineConfig:
     hold_fraction: float = 0.5
     hold_limit_s: float = 60.0
     hold_over_limit_s: float = 30.0
+    prewarn_lead_s: float = DEFAULT_LEAD_S
     auto_tare: bool = True
     zero_tracking: bool = True
     zero: ZeroTrackingConfig = field(default_factory=ZeroTrackingConfig)
@@ -87,6 +89,7 @@ class SignalPipeline:
         self.hold = HoldMonitor(
             config.limit_n, config.hold_fraction, config.hold_limit_s, config.hold_over_limit_s
         )
+        self.predict = LimitPredictor(config.limit_n, config.prewarn_lead_s)
         self.status_saturated = False
         self.status_adc_fault = False
         self.totals = SessionTotals()
@@ -107,6 +110,7 @@ class SignalPipeline:
         self.config.limit_n = limit_n
         self.judge.set_limit(limit_n)
         self.hold.limit_n = limit_n
+        self.predict.limit_n = limit_n
         self._set_unloaded_bound()
 
     @property
@@ -129,6 +133,7 @@ class SignalPipeline:
         self.totals = SessionTotals()
         self.hold.reset()
         self.ramp.reset()
+        self.predict.reset()
         if self.config.auto_tare:
             self._tare = AutoTare()
         elif self.zero is not None:
@@ -166,6 +171,7 @@ class SignalPipeline:
         if self._smooth is not None:
             self._smooth.reset()
         self.ramp.reset()
+        self.predict.reset()
         self.hold.reset()
         if self.zero is not None:
             self.zero.restart()
@@ -236,6 +242,7 @@ class SignalPipeline:
             zone[:] = Zone.NO_SIGNAL
         events += zone_events
         events += self.ramp.update(t, filtered)
+        events += self.predict.update(t, filtered)
         events += self.hold.update(t, filtered, zone)
         self._update_totals(t, force, zone)
         return JudgedSamples(t_s=t, raw=raw, force_n=force, filtered_n=filtered, zone=zone), events

@@ -24,6 +24,7 @@ from firmware_bridge.readout import (
 )
 from firmware_bridge.units import KGF_N, REFERENCE_TIP_CM2
 from review.report.content import ReportContent, SessionEntry, SiteRow, Totals
+from review.words import calibration_words, prewarning_words
 
 _VERDICTS = {
     "higher": "higher: beyond the noise band",
@@ -271,13 +272,16 @@ def session_lines(entry: SessionEntry, unit: str = DEFAULT_UNIT) -> list[tuple[s
     hold = "–" if s.longest_hold_s is None else duration(s.longest_hold_s)
     lines.append((f"Longest hold {hold} · dose {dose(s.impulse_ns, unit)}", False))
     ramps, holds = s.events_by_kind.get("ramp", 0), s.events_by_kind.get("hold", 0)
-    lines.append((f"Warnings: {ramps} slow down, {holds} release", False))
+    warnings = f"Warnings: {ramps} slow down, {holds} release"
+    prewarnings = prewarning_words(s.events_by_kind)
+    lines.append((warnings + (f"; {prewarnings}" if prewarnings else ""), False))
     pain = f"Pain {rating(s.pain_before)} → {rating(s.pain_after)}"
     if s.pain_change:
         pain += f" ({signed(s.pain_change)})"
     elif s.pain_change is not None:
         pain += " (no change)"
     lines.append((pain, False))
+    lines.append((f"Calibration: {calibration_words(summary.get('calibration'))}", False))
     data = quality(s.lost_frames, s.bad_frames, s.gaps, s.gap_total_s, zones["uncalibrated"])
     lines.append((f"Data: {data}", data[:8] != "complete"))
     note = summary.get("note")

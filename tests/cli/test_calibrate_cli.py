@@ -9,17 +9,18 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cobs import cobs
 
 from firmware_bridge.protocol.frames import FrameType, build_body, frame_serial, samples_payload
 from firmware_bridge.readings import DeviceInfo
 from firmware_bridge.store import Store
 from tests.integration.cli import COMMAND, run_cli
-from tests.integration.ptytool import PtyTool
+from tests.integration.ptytool import PtyTool, TextSketch
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs a pty (POSIX)")
 
@@ -34,8 +35,11 @@ G = 9.80665e-3  # newtons per gram
 class SimulatedCell:
     """A tool on a pty: INFO on HELLO, then SAMPLES of ``offset + k·load + noise`` in real time."""
 
-    def __init__(self, tool: PtyTool, device_id: str = "pg-cal") -> None:
+    def __init__(
+        self, tool: PtyTool, device_id: str = "pg-cal", *, hello_only: bool = False
+    ) -> None:
         self.tool = tool
+        self.hello_only = hello_only  # INFO only as the answer to HELLO, never on its own
         self.info = DeviceInfo(device_id=device_id, firmware="t", adc="hx711", rate_hz=RATE)
         self.load_n = 0.0
         self._stop = threading.Event()
@@ -55,13 +59,20 @@ class SimulatedCell:
         except (OSError, TimeoutError):
             return
         seq, period_us = 0, round(1e6 / RATE)
+        info = self.info.to_json().encode()
         self.tool.write(b"\x00")  # the tool syncs the host with one delimiter
-        self.tool.write(
-            frame_serial(build_body(FrameType.INFO, seq, 0, self.info.to_json().encode()))
-        )
-        t_us, next_at = 0, time.monotonic()
+        if not self.hello_only:
+            self.tool.write(frame_serial(build_body(FrameType.INFO, seq, 0, info)))
+        t_us, next_at, inbox = 0, time.monotonic(), bytes(self.tool.received)
         while not self._stop.is_set():
             seq += 1
+            with contextlib.suppress(OSError, AssertionError):
+                inbox += self.tool.read_available(0.0)
+            *frames, inbox = inbox.split(b"\x00")
+            if self.hello_only and any(_is_hello(f) for f in frames):
+                with contextlib.suppress(OSError, TimeoutError):
+                    self.tool.write(frame_serial(build_body(FrameType.INFO, seq, t_us, info)))
+                seq += 1
             raw = np.round(
                 OFFSET + COUNTS_PER_N * self.load_n + rng.normal(0, NOISE, PER_FRAME)
             ).astype(np.int64)
@@ -79,6 +90,14 @@ class SimulatedCell:
             t_us += PER_FRAME * period_us
             next_at += PER_FRAME / RATE
             time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def _is_hello(frame: bytes) -> bool:
+    try:
+        body = cobs.decode(frame)
+    except cobs.DecodeError:
+        return False
+    return len(body) > 1 and body[1] == FrameType.HELLO
 
 
 class Wizard:
@@ -266,3 +285,88 @@ def test_a_failed_check_is_explained_and_kept_only_when_the_user_says_so(
     assert stored["fit"]["check"]["verified"] is False
     assert stored["counts_per_n"] == pytest.approx(COUNTS_PER_N, rel=0.005)
     assert "failed" in run_cli(data, "calibrate", "show").stdout
+
+
+def _two_weights_and_save(wiz: Wizard, put: Callable[[float], None]) -> tuple[int, str]:
+    """Zero, 200 g and 800 g, done, no check, saved (``--yes``)."""
+    try:
+        wiz.expect("take everything off the tool")
+        put(0.0)
+        wiz.type("")
+        wiz.expect("Zero: zero taken")
+        for grams in (200, 800):
+            put(grams * G)
+            wiz.type(f"{grams}g")
+            wiz.expect("OK, weight")
+            put(0.0)
+        wiz.type("done")
+        wiz.expect("Check:")
+        wiz.type("")
+        wiz.expect("Saved calibration")
+        return wiz.finish()
+    finally:
+        if wiz.proc.poll() is None:
+            wiz.proc.kill()
+            wiz.proc.communicate()
+
+
+@pytest.mark.slow
+def test_a_tool_that_only_answers_hello_is_named_and_saved(tmp_path: Path) -> None:
+    tool = PtyTool(tmp_path / "ttyPG1")
+    tool.plug()
+    sim = SimulatedCell(tool, device_id="pg-quiet", hello_only=True)
+    sim.start()
+    data = tmp_path / "data"
+    try:
+        wiz = Wizard(data, str(tool.link), "--yes")
+        code, err = _two_weights_and_save(wiz, lambda load: _settle(sim, load, 1.0))
+    finally:
+        sim.stop()
+        tool.close()
+    assert code == 0 and "Traceback" not in err, err
+    assert not any("did not say its id" in line for line in wiz.lines)
+    (stored,) = json.loads(run_cli(data, "calibrate", "show", "--json").stdout)
+    assert stored["device_id"] == "pg-quiet"
+    assert stored["counts_per_n"] == pytest.approx(COUNTS_PER_N, rel=0.01)
+
+
+@pytest.mark.slow
+def test_a_text_sketch_with_no_id_is_named_at_the_start_and_the_bridge_uses_it(
+    tmp_path: Path,
+) -> None:
+    tool = PtyTool(tmp_path / "ttyHX1")
+    tool.plug()
+    sketch = TextSketch(tool, value=OFFSET, rate_hz=RATE, noise=NOISE)
+    sketch.start()
+    data = tmp_path / "data"
+
+    def put(load_n: float) -> None:
+        sketch.value = OFFSET + COUNTS_PER_N * load_n
+        time.sleep(1.0)
+
+    try:
+        source = ("--format", "text", "--text-unit", "counts")
+        wiz = Wizard(data, str(tool.link), "--yes", *source)
+        named = wiz.expect("did not say its id")  # said before any work is done
+        assert wiz.lines.index(named) < next(
+            i for i, line in enumerate(wiz.lines) if "take everything off the tool" in line
+        )
+        code, err = _two_weights_and_save(wiz, put)
+        assert code == 0 and "Traceback" not in err, err
+        (stored,) = json.loads(run_cli(data, "calibrate", "show", "--json").stdout)
+        assert stored["device_id"] == f"serial:{tool.link}"
+        assert stored["counts_per_n"] == pytest.approx(COUNTS_PER_N, rel=0.01)
+        assert stored["offset_counts"] == pytest.approx(OFFSET, rel=0.001)
+
+        # the bridge finds that calibration for the same sketch: 5 N is judged, not uncalibrated
+        sketch.value = OFFSET + COUNTS_PER_N * 5.0
+        rec = run_cli(data, "record", str(tool.link), *source, "--duration", "3", "--json",
+                      "--limit", "10N")  # fmt: skip
+        summary = json.loads(rec.stdout)
+        session = json.loads(run_cli(data, "sessions", "show", str(summary["id"]), "--json").stdout)
+        assert session["calibration"]["basis"] == "stored"
+        zones = session["stats"]["time_in_zone_s"]
+        assert zones["relaxed"] > 1.0 and zones["uncalibrated"] == 0
+    finally:
+        sketch.stop()
+        tool.close()

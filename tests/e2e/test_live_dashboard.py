@@ -58,7 +58,12 @@ def test_live_value_warning_no_signal_and_bridge_restart(browser, tmp_path: Path
         first = float(re.findall(r"-?\d+(?:\.\d+)?", value.inner_text())[0])
         assert 0.0 <= first <= 14.0
 
-        # Crossing the limit: "Ease off" appears, and goes away once the tool eases back.
+        # Nearing the limit: the pre-warning comes first, then "Ease off" on crossing it, which
+        # goes away once the tool eases back.
+        page.wait_for_function(f"!{banner_has('Ease off')}", polling="raf", timeout=20_000)
+        page.wait_for_function(banner_has("Slow down — limit in"), polling="raf", timeout=20_000)
+        assert page.get_by_test_id("pg-zone").inner_text() in ("Relaxed", "In your range")
+        page.screenshot(path=str(SCREENSHOTS / "live-prewarning.png"))
         page.wait_for_function(banner_has("Ease off"), polling="raf", timeout=20_000)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "live-ease-off.png"))

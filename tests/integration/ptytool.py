@@ -247,3 +247,51 @@ class PlayedTool:
                     next_at = time.monotonic()
         except OSError:
             return  # the pty went away: the test is over
+
+
+class TextSketch:
+    """A plain HX711 Arduino sketch on a :class:`PtyTool`: one number per line, ``Serial.println``
+    style, at ``rate_hz``, from the moment it is started (such a sketch has no command channel
+    and no id). Set :attr:`value` to change what it prints.
+
+    Args:
+        tool: the pty end, plugged.
+        value: the number printed (in whatever unit the sketch prints).
+        rate_hz: lines per second.
+        noise: the standard deviation of noise added to each line.
+    """
+
+    def __init__(
+        self, tool: PtyTool, value: float = 0.0, rate_hz: float = 80.0, noise: float = 0.0
+    ) -> None:
+        self.tool = tool
+        self.value = value
+        self.rate_hz = rate_hz
+        self.noise = noise
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="text-sketch", daemon=True)
+
+    def start(self) -> None:
+        """Print in a thread until stopped."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop printing."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5.0)
+
+    def _run(self) -> None:
+        rng = np.random.default_rng(11)
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            value = self.value + (rng.normal(0.0, self.noise) if self.noise else 0.0)
+            try:
+                self.tool.write(f"{value:.2f}\r\n".encode())
+                self.tool.read_available(0.0)  # drain anything the host sends
+            except TimeoutError:
+                pass  # no host reading yet: the line is lost, as on a wire
+            except (OSError, AssertionError):
+                return  # unplugged
+            next_at += 1.0 / self.rate_hz
+            time.sleep(max(0.0, next_at - time.monotonic()))
