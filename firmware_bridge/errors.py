@@ -9,6 +9,7 @@
      │    └── SourceLostError         an open source went away (unplugged, pty closed, BLE dropped)
      ├── ProtocolError                bytes not understood at all (never one bad frame)
      ├── StoreError                   the store cannot be read or written (disk full, corrupt)
+     │    └── StoreDamagedError       the store file is damaged: kept aside, waiting for repair
      ├── NotFoundError                a session, profile or file named by the user does not exist
      └── UsageError                   a value given by the user is malformed (unit, region, option)
 
@@ -17,6 +18,8 @@ line saying what happened and, where possible, what to do.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class PressureGuardError(Exception):
@@ -45,6 +48,27 @@ class ProtocolError(PressureGuardError):
 
 class StoreError(PressureGuardError):
     """The session store cannot be read or written."""
+
+
+class StoreDamagedError(StoreError):
+    """The store file is damaged (truncated, a damaged header or page, sums that disagree).
+
+    The damaged file is moved aside where possible and nothing opens the store until the user
+    repairs it (saving what can be read into a new store) or resets it (an empty one).
+
+    Attributes:
+        path: the store's database file.
+        kept_at: where the damaged file was kept (None: it could not be moved yet).
+        problem: what is wrong, in words.
+    """
+
+    def __init__(
+        self, message: str, *, path: Path, problem: str, kept_at: Path | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problem = problem
+        self.kept_at = kept_at
 
 
 class NotFoundError(PressureGuardError):

@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from firmware_bridge.errors import PressureGuardError
+from firmware_bridge.errors import PressureGuardError, StoreDamagedError
 from firmware_bridge.store._base import StoreBase, _rollback, store_error, utc_iso
+from firmware_bridge.store.chunk_sums import crc_problem, peak_of, seal, shape_problem
 from firmware_bridge.store.samples import SAMPLE_COLUMNS
 
 if TYPE_CHECKING:
@@ -150,14 +151,36 @@ class CompactionMixin(StoreBase):
             first, last = group[0], group[-1]
             span = (session_id, first, last)
             rows = db.execute(
-                "SELECT * FROM sample_chunks WHERE session_id = ? AND chunk_no BETWEEN ? AND ?"
-                " ORDER BY chunk_no",
+                "SELECT c.*, k.crc AS crc, k.peak_n AS peak_n FROM sample_chunks c"
+                " LEFT JOIN chunk_sums k ON k.session_id = c.session_id"
+                " AND k.chunk_no = c.chunk_no"
+                " WHERE c.session_id = ? AND c.chunk_no BETWEEN ? AND ? ORDER BY c.chunk_no",
                 span,
             ).fetchall()
+            # Never seal damaged bytes under a fresh checksum: each part is checked first (by
+            # its own checksums, or by its shape when it was written before they existed).
+            peaks: list[float] = []
+            for r in rows:
+                if r["crc"] is not None:
+                    problem = crc_problem(r, SAMPLE_COLUMNS, r["crc"])
+                    peak = r["peak_n"]
+                else:
+                    problem = shape_problem(r)
+                    peak = None if problem else peak_of(r["force_n"])
+                if problem is not None:
+                    detail = f"session {session_id}'s samples from {r['t0']:.1f} s: {problem}"
+                    raise StoreDamagedError(
+                        f"store damaged: {detail} (a damaged page in {self.path}); close"
+                        " PressureGuard and run `pressureguard store check --full`",
+                        path=self.path,
+                        problem=detail,
+                    )
+                if peak is not None:
+                    peaks.append(float(peak))
             t0 = min(float(r["t0"]) for r in rows)
             t1 = max(float(r["t1"]) for r in rows)
             n = sum(int(r["n"]) for r in rows)
-            blobs = [bytearray().join(r[c] for r in rows) for c in SAMPLE_COLUMNS]
+            blobs = [bytes(bytearray().join(r[c] for r in rows)) for c in SAMPLE_COLUMNS]
             db.execute(
                 "DELETE FROM sample_chunks WHERE session_id = ? AND chunk_no BETWEEN ? AND ?",
                 span,
@@ -167,6 +190,10 @@ class CompactionMixin(StoreBase):
                 "INSERT INTO sample_chunks (session_id, chunk_no, t0, t1, n, t_s, raw, force_n,"
                 " filtered_n, zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, first, t0, t1, n, *blobs),
+            )
+            db.execute(
+                "INSERT INTO chunk_sums (session_id, chunk_no, peak_n, crc) VALUES (?, ?, ?, ?)",
+                (session_id, first, max(peaks) if peaks else None, seal(n, t0, t1, blobs)),
             )
             db.execute(
                 "UPDATE sessions SET chunk_span_s = max(coalesce(chunk_span_s, 0), ?) WHERE id = ?",

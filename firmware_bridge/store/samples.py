@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from firmware_bridge.errors import NotFoundError
+from firmware_bridge.errors import NotFoundError, StoreDamagedError
 from firmware_bridge.store._base import (
     StoreBase,
     from_json,
     to_json,
     utc_iso,
 )
+from firmware_bridge.store.chunk_sums import crc_problem, seal
 from firmware_bridge.zones import JudgedSamples, SessionEvent
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ WHERE id = :id
 """
 _I8 = np.dtype("<i1")
 _MAX_CHUNK_NO = 2**63 - 1
+# A chunk's checksums (chunk_sums, schema version 6) come with it: NULL for older chunks.
+_CHUNKS = (
+    "sample_chunks c LEFT JOIN chunk_sums k"
+    " ON k.session_id = c.session_id AND k.chunk_no = c.chunk_no"
+)
 
 
 @dataclass(slots=True)
@@ -133,6 +139,7 @@ class SamplesMixin(StoreBase):
     def __init__(self, path: Path) -> None:
         self._next_chunk: dict[int, int] = {}
         self._chunks: list[tuple[Any, ...]] = []
+        self._sums: list[tuple[int, int, float | None, bytes]] = []
         self._stats: dict[int, _Stats] = {}
         self._events: list[tuple[int, float, str, str]] = []
         self._counters: dict[int, dict[str, Any]] = {}
@@ -180,16 +187,16 @@ class SamplesMixin(StoreBase):
             raise ValueError("sample times must be finite")
         peak = float(np.fmax.reduce(arrays[2]))  # fmax skips NaN without a warning
         t0, t1 = float(t.min()), float(t.max())
+        blobs = [*(a.tobytes() for a in arrays), zone.tobytes()]
+        crc = seal(n, t0, t1, blobs)
+        kept_peak = peak if math.isfinite(peak) else None
         with self._lock:
             self._known_session(session_id)
             chunk_no = self._next_chunk[session_id]
             self._next_chunk[session_id] = chunk_no + 1
-            self._chunks.append(
-                (session_id, chunk_no, t0, t1, n, *(a.tobytes() for a in arrays), zone.tobytes())
-            )
-            self._stats.setdefault(session_id, _Stats()).add(
-                n, t0, t1, peak if math.isfinite(peak) else None
-            )
+            self._chunks.append((session_id, chunk_no, t0, t1, n, *blobs))
+            self._sums.append((session_id, chunk_no, kept_peak, crc))
+            self._stats.setdefault(session_id, _Stats()).add(n, t0, t1, kept_peak)
 
     def add_events(self, session_id: int, events: Iterable[SessionEvent]) -> None:
         """Buffer session events; written by the next :meth:`commit`.
@@ -255,6 +262,10 @@ class SamplesMixin(StoreBase):
                 self._chunks,
             )
             db.executemany(
+                "INSERT INTO chunk_sums (session_id, chunk_no, peak_n, crc) VALUES (?, ?, ?, ?)",
+                self._sums,
+            )
+            db.executemany(
                 "INSERT INTO events (session_id, t_s, kind, detail) VALUES (?, ?, ?, ?)",
                 self._events,
             )
@@ -292,6 +303,7 @@ class SamplesMixin(StoreBase):
 
     def _drop_pending(self) -> None:
         self._chunks.clear()
+        self._sums.clear()
         self._stats.clear()
         self._events.clear()
         self._counters.clear()
@@ -304,6 +316,7 @@ class SamplesMixin(StoreBase):
         """Forget one session's unsaved rows (an import that failed half-way)."""
         with self._lock:
             self._chunks[:] = [c for c in self._chunks if c[0] != session_id]
+            self._sums[:] = [c for c in self._sums if c[0] != session_id]
             self._events[:] = [e for e in self._events if e[0] != session_id]
             self._stats.pop(session_id, None)
             self._counters.pop(session_id, None)
@@ -326,19 +339,52 @@ class SamplesMixin(StoreBase):
         t_from: float | None,
         t_to: float | None,
     ) -> list[sqlite3.Row]:
-        """The chunks (only ``names``, plus t0/t1/n) that may hold samples in the window."""
+        """The chunks (only ``names``, plus t0/t1/n) that may hold samples in the window,
+        each checked against its checksums."""
         span = self._require_session(db, session_id)
-        sql = f"SELECT t0, t1, n, {', '.join(names)} FROM sample_chunks WHERE session_id = ?"
+        picked = ", ".join(f"c.{name} AS {name}" for name in names)
+        sql = (
+            f"SELECT c.t0 AS t0, c.t1 AS t1, c.n AS n, k.crc AS crc, {picked} FROM {_CHUNKS}"
+            " WHERE c.session_id = ?"
+        )
         args: list[Any] = [session_id]
         if t_from is not None:
-            sql += " AND t1 >= ?"
+            sql += " AND c.t1 >= ?"
             args.append(t_from)
         if t_to is not None:
             # A chunk starting by t_to ends by t_to + span: that bounds the index range scan
             # (the margin covers rounding in t1 - t0).
-            sql += " AND t1 <= ? AND t0 <= ?"
+            sql += " AND c.t1 <= ? AND c.t0 <= ?"
             args += [t_to + span + 1e-9 * (abs(t_to) + span + 1.0), t_to]
-        return db.execute(sql + " ORDER BY chunk_no", args).fetchall()
+        rows = db.execute(sql + " ORDER BY c.chunk_no", args).fetchall()
+        self._check_chunks(session_id, rows, names)
+        return rows
+
+    def _check_chunks(self, session_id: int, rows: list[sqlite3.Row], names: Iterable[str]) -> None:
+        """Check chunk rows against their checksums before anything is decoded from them.
+
+        Raises:
+            StoreDamagedError: a chunk's bytes are not what was written (a damaged page).
+        """
+        names = tuple(names)
+        for row in rows:
+            problem = crc_problem(row, names, row["crc"])
+            if problem is not None:
+                raise self._damaged_chunk(session_id, row, problem)
+
+    def _damaged_chunk(self, session_id: int, row: sqlite3.Row, problem: str) -> StoreDamagedError:
+        where = ""
+        t0, t1 = row["t0"], row["t1"]  # every chunk read selects them
+        if isinstance(t0, float) and isinstance(t1, float):
+            where = f" from {t0:.1f} s to {t1:.1f} s"
+        detail = f"session {session_id}'s samples{where}: {problem}"
+        log.error("store %s is damaged: %s", self.path, detail)
+        return StoreDamagedError(
+            f"store damaged: {detail} (a damaged page in {self.path}); close PressureGuard and"
+            " run `pressureguard store check --full`",
+            path=self.path,
+            problem=detail,
+        )
 
     def load_samples(
         self, session_id: int, t_from: float | None = None, t_to: float | None = None
@@ -501,11 +547,16 @@ class SamplesMixin(StoreBase):
         windowed = t_from is not None or t_to is not None
         # Out-of-window chunks come back with NULL columns: counted, never decoded.
         picked = ", ".join(
-            f"CASE WHEN t1 >= :lo AND t0 <= :hi THEN {c} END AS {c}" if windowed else c
+            f"CASE WHEN c.t1 >= :lo AND c.t0 <= :hi THEN c.{c} END AS {c}"
+            if windowed
+            else f"c.{c} AS {c}"
             for c in names
         )
-        sql = f"SELECT chunk_no, n, {picked} FROM sample_chunks WHERE session_id = :sid"
-        sql += " AND chunk_no > :after AND chunk_no <= :last ORDER BY chunk_no LIMIT :page"
+        sql = (
+            "SELECT c.chunk_no AS chunk_no, c.n AS n, c.t0 AS t0, c.t1 AS t1, k.crc AS crc,"
+            f" {picked} FROM {_CHUNKS} WHERE c.session_id = :sid AND c.chunk_no > :after"
+            " AND c.chunk_no <= :last ORDER BY c.chunk_no LIMIT :page"
+        )
         done, after, last = 0, -1, _MAX_CHUNK_NO
         after_n: int | None = None  # size of chunk `after` when read; None: first page
         page = 64  # chunks per query, adapted so a page holds about one batch
@@ -555,6 +606,7 @@ class SamplesMixin(StoreBase):
                     group.append(r)
                     total += int(r["n"])
                 if group and (total >= batch_size or i == len(rows) - 1):
+                    self._check_chunks(session_id, group, names)
                     batch = _columns(group, names)
                     if skip:
                         batch = {k: v[skip:] for k, v in batch.items()}

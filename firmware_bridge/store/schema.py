@@ -234,8 +234,25 @@ ALTER TABLE sessions ADD COLUMN tip TEXT;
 ALTER TABLE sessions ADD COLUMN stats TEXT;
 """
 
+_V6 = """
+-- What a damaged page is told apart by (see firmware_bridge.store.chunk_sums): per sample chunk,
+-- written in the same transaction as the chunk, its largest force (so a session's kept peak is
+-- checked without reading a sample) and six little-endian CRC-32s: of (n, t0, t1) and of each
+-- sample column. A table of its own, so checking it never walks the chunks' blob pages. Chunks
+-- written before this version have no row here: they are checked by their shape only.
+CREATE TABLE chunk_sums (
+    session_id INTEGER NOT NULL,
+    chunk_no   INTEGER NOT NULL,
+    peak_n     REAL,
+    crc        BLOB NOT NULL,
+    PRIMARY KEY (session_id, chunk_no),
+    FOREIGN KEY (session_id, chunk_no) REFERENCES sample_chunks (session_id, chunk_no)
+        ON DELETE CASCADE
+) WITHOUT ROWID;
+"""
+
 #: Ordered migration scripts; index 0 creates schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 
