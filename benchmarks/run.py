@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import dashboard, limit_change, machine, pipeline, review
+from benchmarks import dashboard, limit_change, machine, pipeline, prewarn, review
 from benchmarks.harness import write_section
 
 BENCHMARKS = {
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "dashboard": dashboard,
     "limit_change": limit_change,
     "review": review,
+    "prewarn": prewarn,
 }
 
 

@@ -35,7 +35,7 @@ LEAD_SETTING = "prewarn_lead_s"
 #: Below this fraction of the limit nothing is predicted (far from the limit a fast rise is
 #: the ramp warning's business).
 ARM_FRACTION = 0.5
-RATE_WINDOW_S = 0.25
+RATE_WINDOW_S = 0.15
 RISE_WINDOW_S = 0.5
 MIN_RATE_N_S = 2.0
 MIN_RISE_N = 1.0
