@@ -16,6 +16,7 @@ from pathlib import Path
 
 from firmware_bridge import __version__
 from firmware_bridge.cli import (
+    ble_sim,
     calibrate,
     demo,
     devices,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(sub, common)
     calibrate.add_parser(sub, common)
     units.add_parser(sub, common)
+    ble_sim.add_parser(sub, common)
     return parser
 
 

@@ -34,7 +34,11 @@ ZONE_WORDS = {
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that say how to read a source (shared with ``run`` and ``calibrate``)."""
-    parser.add_argument("source", help="sim://, replay://FILE, /dev/ttyACM0, COM3, a pyserial URL")
+    parser.add_argument(
+        "source",
+        help="sim://, replay://FILE, /dev/ttyACM0, COM3, a pyserial URL, ble://NAME, "
+        "progressor://NAME, auto",
+    )
     parser.add_argument("--baud", type=int, default=115200, help="serial baud rate (115200)")
     parser.add_argument(
         "--format", choices=("auto", "binary", "text"), default="auto", help="wire format"
@@ -44,6 +48,17 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--text-unit", choices=TEXT_UNITS, default="counts", help="unit of text numbers"
     )
+    add_ble_hci_argument(parser)
+
+
+def add_ble_hci_argument(parser: argparse.ArgumentParser) -> None:
+    """``--ble-hci TRANSPORT``: BLE over bumble on an HCI transport instead of the system stack."""
+    parser.add_argument(
+        "--ble-hci",
+        metavar="TRANSPORT",
+        help="Bluetooth through bumble on this HCI transport (usb:0, serial:/dev/ttyUSB0,1000000, "
+        "tcp-client:HOST:PORT) instead of the system stack; or PRESSUREGUARD_BLE_HCI",
+    )
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -51,7 +66,9 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
     if args.text_field is not None and args.text_field < 1:
         raise UsageError("--text-field counts from 1 (the first number on the line)")
     text = TextOptions(field=args.text_field, label=args.text_label, unit=args.text_unit)
-    return SourceOptions(baud=args.baud, fmt=args.format, text=text)
+    return SourceOptions(
+        baud=args.baud, fmt=args.format, text=text, ble_hci=getattr(args, "ble_hci", None)
+    )
 
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from firmware_bridge.ble import HCI_ENV
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.cli.record import (
     add_session_arguments,
@@ -62,6 +64,7 @@ def bridge_argv(args: argparse.Namespace, data_dir: Path) -> list[str]:
         ("--tip", args.tip),
         ("--limit", args.limit),
         ("--capture", args.capture),
+        ("--ble-hci", args.ble_hci),
     ):
         if value is not None:
             argv += [flag, str(value)]
@@ -88,6 +91,8 @@ def launch(args: argparse.Namespace, data_dir: Path, bridge: list[str] | None) -
 def cmd_run(args: argparse.Namespace) -> int:
     """Bridge + dashboard for a real tool."""
     bridge_options(args, record_session=False)  # a malformed option fails here, not in the child
+    if args.ble_hci:  # the dashboard must know the bridge holds that controller (no scans there)
+        os.environ[HCI_ENV] = args.ble_hci
     return launch(args, args.data_dir, bridge_argv(args, args.data_dir))
 
 

@@ -5,11 +5,13 @@
 | ``sim://?seed=&rate=&pattern=`` | the built-in simulated tool |
 | ``replay://PATH.bin`` / ``replay://PATH.csv`` | a raw capture or an exported session |
 | ``/dev/ttyACM0``, ``COM3``, ``loop://``, ``socket://``, ``spy://``, ``hwgrep://`` | serial |
-| ``ble://NAME-OR-ADDRESS``, ``progressor://NAME`` | Bluetooth LE |
-| ``auto`` | the first tool found on USB |
+| ``ble://NAME-OR-ADDRESS``, ``ble://`` (the first found) | a PressureGuard tool over BLE |
+| ``progressor://NAME``, ``progressor://`` | a Tindeq Progressor-protocol load cell over BLE |
+| ``auto`` | the first tool found on USB, then the first PressureGuard tool over BLE |
 
-Only the module of the chosen kind is imported, so pyserial or bleak need not be installed to use
-the simulator.
+BLE sources run on the platform's Bluetooth stack, or on bumble over an HCI transport given by
+``SourceOptions.ble_hci`` (``--ble-hci``) or ``PRESSUREGUARD_BLE_HCI``. Only the module of the
+chosen kind is imported, so pyserial or bleak need not be installed to use the simulator.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "serial": ("firmware_bridge.sources.factories", "open_serial"),
     "auto": ("firmware_bridge.sources.factories", "open_auto"),
     "ble": ("firmware_bridge.sources.factories", "open_ble"),
-    "progressor": ("firmware_bridge.sources.factories", "open_ble"),
+    "progressor": ("firmware_bridge.sources.factories", "open_progressor"),
 }
 
 #: Schemes pyserial's ``serial_for_url`` understands.
@@ -47,6 +49,9 @@ class SourceOptions:
     baud: int = 115200
     fmt: str = "auto"
     text: TextOptions = field(default_factory=TextOptions)
+    #: A bumble HCI transport for BLE sources (``--ble-hci``); None: ``PRESSUREGUARD_BLE_HCI``,
+    #: else the platform's Bluetooth stack.
+    ble_hci: str | None = None
 
 
 def source_kind(url: str) -> str:

@@ -12,8 +12,8 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar, Literal, Self
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal, Self
 
 from firmware_bridge.errors import SourceLostError
 from firmware_bridge.readings import DecoderStats, Reading
@@ -23,6 +23,39 @@ log = logging.getLogger(__name__)
 Framing = Literal["stream", "packet"]
 #: Called with every chunk as it arrives (``record --capture``).
 CaptureHook = Callable[["Chunk"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """Facts about a wireless link for the status strip (:meth:`Source.link_status`).
+
+    Attributes:
+        transport: how the tool is reached, e.g. ``"BLE (system Bluetooth)"``.
+        connected: whether the link is up right now.
+        name: the tool's advertised name.
+        address: its Bluetooth address (a per-host UUID on macOS).
+        rssi_dbm: the latest signal strength known, or None.
+        battery_mv: the tool's battery voltage, or None when unknown.
+        haptics: whether the tool can vibrate (HAPTIC reaches it).
+        local_limit: whether the tool can watch a limit by itself (LOCAL_LIMIT reaches it).
+        device_id: the tool's own id, when the link tells it (not the INFO frame).
+        firmware: its firmware version, when the link tells it.
+    """
+
+    transport: str
+    connected: bool = True
+    name: str = ""
+    address: str = ""
+    rssi_dbm: int | None = None
+    battery_mv: int | None = None
+    haptics: bool = True
+    local_limit: bool = True
+    device_id: str | None = None
+    firmware: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +184,11 @@ class Source(ABC):
     def format(self) -> str:
         """The wire format in use: ``binary``, ``text``, ``csv``, or ``unknown`` while detecting."""
         return "unknown"
+
+    def link_status(self) -> LinkStatus | None:
+        """The wireless link's facts (RSSI, battery, what the tool can do); None for a wired or
+        simulated source. Cheap: safe to call on every flush."""
+        return None
 
     @abstractmethod
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmware_bridge.errors import SourceOpenError, SourceUnavailableError
+from firmware_bridge.errors import SourceOpenError
 from firmware_bridge.sources import SourceOptions
 from firmware_bridge.sources.base import Source
 from firmware_bridge.sources.stream import StreamSource
@@ -37,19 +37,30 @@ def open_replay(url: str, options: SourceOptions) -> Source:
 
 
 def open_auto(url: str, options: SourceOptions) -> Source:
-    """The first likely tool on USB serial."""
+    """The first likely tool on USB serial, else the first PressureGuard tool over BLE."""
     from firmware_bridge.sources.serial import list_serial_ports
 
     for port in list_serial_ports():
         if port["likely_tool"]:
             return open_serial(str(port["device"]), options)
-    raise SourceOpenError(
-        "no tool found on USB: plug it in, or name the port (`pressureguard devices` lists them)"
-    )
+    try:
+        return open_ble("ble://", options)
+    except SourceOpenError as exc:
+        raise SourceOpenError(
+            f"no tool found on USB or Bluetooth ({exc}); plug it in or switch it on "
+            "(`pressureguard devices` lists what is in reach)"
+        ) from exc
 
 
 def open_ble(url: str, options: SourceOptions) -> Source:
-    """Bluetooth LE tools are not supported by this version yet."""
-    raise SourceUnavailableError(
-        f"{url}: Bluetooth LE tools are not supported by this version yet; connect the tool by USB"
-    )
+    """A PressureGuard tool over Bluetooth LE (``ble://NAME-OR-ADDRESS``)."""
+    from firmware_bridge.sources.ble import BleSource, BleTransport
+
+    return BleSource(url, BleTransport(url, options.ble_hci))
+
+
+def open_progressor(url: str, options: SourceOptions) -> Source:
+    """A Progressor-protocol load cell over Bluetooth LE (``progressor://[NAME]``)."""
+    from firmware_bridge.sources.progressor import ProgressorSource
+
+    return ProgressorSource(url, options.ble_hci)
