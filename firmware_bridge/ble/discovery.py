@@ -32,6 +32,8 @@ KINDS: tuple[Kind, ...] = ("pressureguard", "progressor")
 LIST_TIMEOUT_S = 4.0
 #: How long opening a source looks for its tool before saying it is not in reach.
 FIND_TIMEOUT_S = 5.0
+#: How long a tool found by its service UUID alone waits for its name to be heard too.
+NAME_WAIT_S = 0.5
 
 _SERVICES: dict[Kind, str] = {
     "pressureguard": BLE_SERVICE_UUID,
@@ -128,13 +130,25 @@ async def find(
     """
     loop = asyncio.get_running_loop()
     hit: asyncio.Future[FoundTool] = loop.create_future()
+    unnamed: dict[str, FoundTool] = {}
+
+    def settle(address: str) -> None:
+        if not hit.done() and address in unnamed:
+            hit.set_result(unnamed.pop(address))
 
     def seen(device: BLEDevice, adv: AdvertisementData) -> None:
         tool_kind = kind_of(adv.local_name, adv.service_uuids)
         if hit.done() or not matches(tool_kind, adv.local_name, device.address, kind, target):
             return
-        name = adv.local_name or device.name or ""
-        hit.set_result(FoundTool(name, device.address, adv.rssi, tool_kind or kind, device))
+        name = adv.local_name or ""
+        tool = FoundTool(name, device.address, adv.rssi, tool_kind or kind, device)
+        if name:
+            unnamed.pop(device.address, None)
+            hit.set_result(tool)
+        elif device.address not in unnamed:
+            # found by its service UUID: its name usually follows in the scan response
+            unnamed[device.address] = tool
+            loop.call_later(NAME_WAIT_S, settle, device.address)
 
     try:
         kwargs = await stack.bleak_kwargs("scanner")

@@ -173,8 +173,9 @@ class BleLink:
             return
         while self._lost is None and not self._closed:
             value = await read()
-            if value is not None:
-                self.rssi = value
+            if value is None:
+                return  # the controller cannot tell: the advertisement's RSSI stays
+            self.rssi = value
             await asyncio.sleep(RSSI_PERIOD_S)
 
     async def _write(self, data: bytes, reply: bool) -> bytes | None:
