@@ -22,7 +22,7 @@ from bleak import BleakClient
 from firmware_bridge.ble import runtime
 from firmware_bridge.ble.discovery import NOUNS, FoundTool, Kind, find
 from firmware_bridge.ble.stack import BleStack
-from firmware_bridge.errors import SourceLostError, SourceOpenError
+from firmware_bridge.errors import PressureGuardError, SourceLostError, SourceOpenError
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,8 @@ class BleLink:
                 **kwargs,
             )
             await client.connect()
+        except PressureGuardError:
+            raise
         except Exception as exc:
             error = self.stack.explain(exc, f"connect to {label}")
             raise SourceOpenError(

@@ -20,7 +20,7 @@ from typing import Any
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
 from firmware_bridge.ble import HCI_ENV, runtime
-from firmware_bridge.errors import SourceError, SourceOpenError, UsageError
+from firmware_bridge.errors import PressureGuardError, SourceOpenError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,14 @@ class BleStack:
         backend = BumbleScanner if role == "scanner" else BumbleClient
         return {"backend": backend, "bumble_device": device}
 
-    def explain(self, exc: BaseException, doing: str) -> SourceError:
+    def explain(self, exc: BaseException, doing: str) -> PressureGuardError:
         """One line for a failure of the stack itself (no adapter, switched off, denied …).
 
         Args:
             exc: what bleak, bumble or the OS raised.
             doing: what was being done, e.g. "scan for tools".
         """
-        if isinstance(exc, SourceError):
+        if isinstance(exc, PressureGuardError):  # already one line for the user
             return exc
         if isinstance(exc, BleakBluetoothNotAvailableError):
             reason = {

@@ -46,10 +46,7 @@ def open_auto(url: str, options: SourceOptions) -> Source:
     try:
         return open_ble("ble://", options)
     except SourceOpenError as exc:
-        raise SourceOpenError(
-            f"no tool found on USB or Bluetooth ({exc}); plug it in or switch it on "
-            "(`pressureguard devices` lists what is in reach)"
-        ) from exc
+        raise SourceOpenError(f"no tool on USB (plug it in), nor over Bluetooth: {exc}") from exc
 
 
 def open_ble(url: str, options: SourceOptions) -> Source:

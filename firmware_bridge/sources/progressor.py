@@ -63,6 +63,11 @@ class ProgressorSource(Source):
     def stats(self) -> DecoderStats:
         return self.decoder.stats
 
+    @property
+    def live_timing(self) -> bool:
+        """Notifications arrive in real time (stamped on arrival)."""
+        return True
+
     def read(self, timeout: float) -> list[Reading]:
         out: list[Reading] = []
         item = self.link.read(timeout)
