@@ -4,9 +4,10 @@
 
 uint16_t pg_crc16_update(uint16_t crc, uint8_t byte)
 {
-    crc ^= (uint16_t)((uint16_t)byte << 8);
+    crc = (uint16_t)(crc ^ (uint16_t)(byte << 8));
     for (uint8_t bit = 0; bit < 8; bit++) {
-        crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);
+        uint16_t shifted = (uint16_t)(crc << 1);
+        crc = (crc & 0x8000u) ? (uint16_t)(shifted ^ 0x1021u) : shifted;
     }
     return crc;
 }
