@@ -25,6 +25,7 @@ from firmware_bridge.cli import (
     report,
     serve,
     sessions,
+    store,
     units,
 )
 from firmware_bridge.errors import NotFoundError, PressureGuardError, UsageError
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(sub, common)
     calibrate.add_parser(sub, common)
     units.add_parser(sub, common)
+    store.add_parser(sub, common)
     ble_sim.add_parser(sub, common)
     return parser
 

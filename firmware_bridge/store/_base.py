@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from firmware_bridge.errors import StoreError, UsageError
+from firmware_bridge.errors import StoreDamagedError, StoreError, UsageError
+from firmware_bridge.store import damage, integrity
 from firmware_bridge.store.schema import migrate
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,13 @@ def store_error(path: Path, action: str, exc: sqlite3.Error) -> StoreError:
     elif primary == sqlite3.SQLITE_READONLY or "readonly" in text:
         msg = f"store is read-only: could not {action} in {path}; check the file permissions"
     elif primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "not a database" in text:
-        msg = f"store damaged: {path} is not a readable PressureGuard database ({text})"
+        problem = f"is not a readable PressureGuard database ({text})"
+        return StoreDamagedError(
+            f"store damaged: {path} {problem}; close PressureGuard and run"
+            " `pressureguard store check`",
+            path=path,
+            problem=problem,
+        )
     elif primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
         msg = f"cannot open the store {path}: check that its folder exists and is writable"
     elif primary == sqlite3.SQLITE_IOERR:
@@ -167,13 +174,36 @@ def store_error(path: Path, action: str, exc: sqlite3.Error) -> StoreError:
     return StoreError(msg)
 
 
+class _DamageFoundError(Exception):
+    """The open check found the file damaged (handled inside :meth:`StoreBase.__init__`)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems
+
+
+def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
+    """A connection to ``path``; without ``create``, a missing file is an error, never a new
+    empty store (the file may have just been moved aside as damaged)."""
+    uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+    return sqlite3.connect(
+        uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+
+
 class StoreBase:
     """Connection, lock and transaction helpers; the public API lives in the mixins."""
 
     def __init__(self, path: Path) -> None:
-        """Open (creating if needed) and migrate the database at ``path``.
+        """Open (creating if needed), check and migrate the database at ``path``.
+
+        The check (:func:`~firmware_bridge.store.integrity.open_problems`) runs before anything
+        is written. A damaged file is moved aside with a timestamp and a note keeps the store
+        shut until the user repairs or resets it (:mod:`~firmware_bridge.store.damage`).
 
         Raises:
+            StoreDamagedError: the file is damaged, or was found damaged before and not yet
+                repaired or reset.
             StoreError: the file cannot be opened, is not a store, or has a newer schema.
         """
         self.path = Path(path)
@@ -181,15 +211,26 @@ class StoreBase:
         self._db: sqlite3.Connection | None = None
         self._host = host_id()
         self._pid = os.getpid()
+        # Whether the file exists is asked before the note: once a damaged file is moved aside
+        # its note is already there, so a missing file with no note is truly a new store.
+        exists = self.path.exists()
+        note = damage.read_marker(self.path)
+        if note is not None:
+            raise damage.error_from_marker(self.path, note)
         try:
-            db = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
+            db = _connect(self.path, create=not exists)
         except sqlite3.Error as exc:
+            note = damage.read_marker(self.path)
+            if note is not None:
+                raise damage.error_from_marker(self.path, note) from exc
             raise store_error(self.path, "open the store", exc) from exc
+        damage.register_open(self.path)
         try:
             db.row_factory = sqlite3.Row
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            problems = integrity.open_problems(db, self.path)
+            if problems:
+                raise _DamageFoundError(problems)
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("store %s is in %s mode, not WAL: readers may block", path, mode)
@@ -198,14 +239,29 @@ class StoreBase:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             migrate(db, str(self.path))
-        except sqlite3.Error as exc:
-            db.close()
+        except _DamageFoundError as found:
+            self._close_connection(db)
+            raise damage.keep_aside(self.path, found.problems[0], found.problems) from None
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            self._close_connection(db)
+            if integrity.is_damage(exc):
+                problem = integrity.damage_problem(self.path, exc)
+                raise damage.keep_aside(self.path, problem, [problem]) from exc
+            if isinstance(exc, UnicodeDecodeError):
+                raise
             raise store_error(self.path, "open the store", exc) from exc
         except BaseException:
-            db.close()
+            self._close_connection(db)
             raise
         self._db = db
         log.debug("store %s open", self.path)
+
+    def _close_connection(self, db: sqlite3.Connection) -> None:
+        """Close a connection this Store opened (and let the damage code know)."""
+        try:
+            db.close()
+        finally:
+            damage.register_closed(self.path)
 
     # -- hooks for the samples mixin ---------------------------------------------------------
 

@@ -378,7 +378,7 @@ class SamplesMixin(StoreBase):
         if isinstance(t0, float) and isinstance(t1, float):
             where = f" from {t0:.1f} s to {t1:.1f} s"
         detail = f"session {session_id}'s samples{where}: {problem}"
-        log.error("store %s is damaged: %s", self.path, detail)
+        log.info("store %s is damaged: %s", self.path, detail)
         return StoreDamagedError(
             f"store damaged: {detail} (a damaged page in {self.path}); close PressureGuard and"
             " run `pressureguard store check --full`",
