@@ -20,7 +20,9 @@ VECTORS = Path(__file__).resolve().parents[1] / "protocol" / "vectors.json"
 pytestmark = pytest.mark.component("cmocka")
 
 
-def _run(host_build: HostBuild, flat: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    host_build: HostBuild, flat: list[str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "vectors.txt"
     path.write_text("\n".join(flat) + "\n", encoding="utf-8")
     return subprocess.run(
@@ -42,7 +44,9 @@ def test_every_vector_is_flattened() -> None:
     assert kinds.count("crc") == 1
 
 
-def test_c_core_passes_every_vector_and_behaviour_test(host_build: HostBuild, tmp_path: Path) -> None:
+def test_c_core_passes_every_vector_and_behaviour_test(
+    host_build: HostBuild, tmp_path: Path
+) -> None:
     flat = flatten(json.loads(VECTORS.read_text(encoding="utf-8")))
     proc = _run(host_build, flat, tmp_path)
     out = proc.stdout + proc.stderr
@@ -54,7 +58,9 @@ def test_c_core_passes_every_vector_and_behaviour_test(host_build: HostBuild, tm
 
 
 @pytest.mark.parametrize("corrupt", ["body", "crc", "negative"])
-def test_c_runner_fails_on_a_wrong_vector(host_build: HostBuild, tmp_path: Path, corrupt: str) -> None:
+def test_c_runner_fails_on_a_wrong_vector(
+    host_build: HostBuild, tmp_path: Path, corrupt: str
+) -> None:
     """A vector changed by one byte must fail the C runner: it really compares."""
     flat = flatten(json.loads(VECTORS.read_text(encoding="utf-8")))
     for i, line in enumerate(flat):

@@ -221,7 +221,9 @@ def test_commands_parse_to_what_the_host_sent(
 @settings(max_examples=100, deadline=None)
 @given(
     bodies=st.lists(
-        st.tuples(st.sampled_from([0x01, 0x02, 0x03, 0x04, 0x81]), u16s, u32s, st.binary(max_size=60)),
+        st.tuples(
+            st.sampled_from([0x01, 0x02, 0x03, 0x04, 0x81]), u16s, u32s, st.binary(max_size=60)
+        ),
         min_size=1,
         max_size=8,
     ),

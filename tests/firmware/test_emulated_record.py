@@ -41,7 +41,9 @@ def test_record_matches_the_script_sample_for_sample(
 ) -> None:
     counts = _self_massage_counts(400)  # 5 s at 80 SPS
     script = Script().sample(*counts).sample(8_388_607, -8_388_608)
-    board = SimBoard(host_build.pg_sim, avr_build.elf, script.write(tmp_path / "s.txt"), realtime=True)
+    board = SimBoard(
+        host_build.pg_sim, avr_build.elf, script.write(tmp_path / "s.txt"), realtime=True
+    )
     data = tmp_path / "data"
     rec = subprocess.Popen(
         [*_pressureguard(), "record", board.pty, "--quiet", "--data-dir", str(data)],

@@ -1,4 +1,4 @@
-"""Write ``tests/protocol/vectors.json`` as flat lines the C test runner reads (no JSON parser in C).
+"""Write ``tests/protocol/vectors.json`` as flat lines for the C test runner (no JSON in C).
 
 One line per vector, fields separated by single spaces, bytes as hex, ``-`` for "none"::
 
@@ -66,7 +66,15 @@ def flatten(vectors: dict[str, Any]) -> list[str]:
     lines = [f"crc {crc['check_input'].encode().hex()} {crc['check']}"]
     for v in vectors["frames"]:
         d = v["decoded"]
-        head = ["frame", v["name"], v["type"], v["body"], v["serial"], str(d["seq"]), str(d["t_us"])]
+        head = [
+            "frame",
+            v["name"],
+            v["type"],
+            v["body"],
+            v["serial"],
+            str(d["seq"]),
+            str(d["t_us"]),
+        ]
         lines.append(" ".join(head + _frame_fields(v["type"], d)))
     for s in vectors["streams"]:
         lines.append(" ".join(["stream", s["name"], s["serial"], *s["bodies"]]))
