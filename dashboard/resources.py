@@ -19,6 +19,8 @@ from calibration.defaults import REGION_DEFAULTS_KGF_CM2
 from calibration.tips import tip_in_use
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store import Store, default_data_dir
+from firmware_bridge.store import repair as store_repair
+from firmware_bridge.store.salvage import SalvageReport
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,18 @@ def data_dir() -> Path:
     return default_data_dir()
 
 
+def _resolved(directory: Path | None) -> Path:
+    return Path(directory if directory is not None else data_dir()).expanduser().resolve()
+
+
 def get_store(directory: Path | None = None) -> Store:
     """The process's Store for ``directory`` (default :func:`data_dir`), opened on first use.
 
     Raises:
+        StoreDamagedError: the store is damaged (kept aside; the user chooses what to do).
         StoreError: the store cannot be opened.
     """
-    path = Path(directory if directory is not None else data_dir()).expanduser().resolve()
+    path = _resolved(directory)
     with _lock:
         store = _stores.get(path)
         if store is None or store.closed:
@@ -52,6 +59,42 @@ def get_store(directory: Path | None = None) -> Store:
             _stores[path] = store
             log.info("dashboard reads the store in %s", path)
         return store
+
+
+def _forget_store(path: Path) -> None:
+    """Close this process's Store of ``path`` (before its file is replaced)."""
+    with _lock:
+        store = _stores.pop(path, None)
+    if store is not None:
+        try:
+            store.close()
+        except Exception:  # the file is being dealt with; closing is best effort
+            log.debug("closing %r failed", store, exc_info=True)
+
+
+def repair_store(directory: Path | None = None) -> SalvageReport | None:
+    """Save what can be read from the damaged store into a new one (the user pressed the
+    button); None when the store turned out intact.
+
+    Raises:
+        StoreError: the damaged file is in use elsewhere or gone, or the new store could not
+            be written.
+    """
+    path = _resolved(directory)
+    _forget_store(path)
+    return store_repair.repair_store(path)
+
+
+def reset_store(directory: Path | None = None) -> Path | None:
+    """Start an empty store in place of the damaged one (the user confirmed); returns where
+    the damaged file stays.
+
+    Raises:
+        StoreError: the store is not known to be damaged.
+    """
+    path = _resolved(directory)
+    _forget_store(path)
+    return store_repair.reset_store(path)
 
 
 def close_stores() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import resources
-from firmware_bridge.errors import NotFoundError, PressureGuardError
+from dashboard import resources, store_damaged
+from firmware_bridge.errors import NotFoundError, PressureGuardError, StoreDamagedError
 from firmware_bridge.store import Store
 
 #: A command not taken by the bridge within this many seconds is reported as unanswered.
@@ -28,11 +28,17 @@ _FLASH = "pg_flash"
 def store_or_stop() -> Store:
     """The process's Store; on failure, an error on the page and the script stops."""
     try:
-        return resources.get_store()
+        store = resources.get_store()
+    except StoreDamagedError as exc:
+        store_damaged.show(exc)  # what is wrong, and the user's choices
+        st.stop()
+        raise  # st.stop() raises; this line only tells type checkers so
     except PressureGuardError as exc:
         st.error(f"Cannot open the PressureGuard data in {resources.data_dir()}: {exc}")
         st.stop()
         raise  # st.stop() raises; this line only tells type checkers so
+    store_damaged.show_report()  # once, after the user repaired or reset a damaged store
+    return store
 
 
 def post(store: Store, kind: str, args: dict[str, Any]) -> int | None:
