@@ -24,6 +24,7 @@ import numpy as np
 from calibration.device import MAX_AGE_DAYS, CalibrationStatus, resolve_calibration
 from calibration.guided import GuidedMeasurement, MeasurementSettings
 from calibration.tips import TOOL_TIP, get_tip, pressure_area, tip_in_use
+from firmware_bridge.claims import ClaimFault, TimingCheck, checked_info, retimed
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.decimate import minmax_indices
 from firmware_bridge.errors import SourceError, SourceLostError, UsageError
@@ -137,6 +138,8 @@ class Bridge:
         )
         self.tip_key = options.tip
         self.timebase = TimeBase()
+        self.timing = TimingCheck()
+        self.live_timing = False  # the source's arrival times are real (not a replay's)
         self.rate = RateMeter()
         self.tally = FaultTally()
         self.sessions = Sessions(store, self.tally, options.started_at)
@@ -335,10 +338,21 @@ class Bridge:
         if self._capture is not None:
             self._source.capture = self._capture.write
         self._source.send(FrameType.HELLO)
+        self.live_timing = self._source.live_timing
         self.tally.connected(_stats_of(self._source))
         self.live.connected = True
         self.live.source = self.options.source
         self.live.message = ""
+
+    def feed(self, readings: list[Reading], now: float) -> None:
+        """Judge, record and publish readings that arrived at host time ``now``.
+
+        The read loop calls this with what the source delivered; a test can call it with
+        readings and arrival times of its own (a tool with wrong timing, say).
+        """
+        for reading in readings:
+            self._handle(reading, now)
+        self._flush_waiting(force=False, now=now)
 
     def _step(self, now: float) -> None:
         if self._source is None:  # serving, and the source could not be opened yet
@@ -363,9 +377,7 @@ class Bridge:
                     break
             readings = merge_batches(readings)
         self.live.format = self._source.format
-        for reading in readings:
-            self._handle(reading, now)
-        self._flush_waiting(force=False)
+        self.feed(readings, now)
         if ended is not None:
             raise ended
 
@@ -385,8 +397,12 @@ class Bridge:
         elif isinstance(reading, DeviceStatus):
             self._on_status(reading)
         elif isinstance(reading, ClockReset):
+            # the tool restarted (or its clock stepped back): an event and a gap, the session
+            # and the judging go on
             self.timebase.new_segment()
+            self.timing.reset()
             self._emit(SessionEvent(self._now_s(), "clock_reset", {}))
+            self._mark_gap()
 
     def _awaiting_info(self, batch: SampleBatch, now: float) -> bool:
         """Binary tools announce their calibration in INFO; judge nothing before it, briefly."""
@@ -396,16 +412,19 @@ class Bridge:
             self._info_deadline = now + INFO_WAIT_S
         return now < self._info_deadline
 
-    def _flush_waiting(self, force: bool) -> None:
+    def _flush_waiting(self, force: bool, now: float | None = None) -> None:
         if not self._waiting:
             return
-        if not force and self._info is None and time.monotonic() < (self._info_deadline or 0):
+        now = time.monotonic() if now is None else now
+        if not force and self._info is None and now < (self._info_deadline or 0):
             return
         waiting, self._waiting = self._waiting, []
         for batch, arrived in waiting:
             self._process(batch, arrived)
 
     def _process(self, batch: SampleBatch, now: float) -> None:
+        if self.live_timing:
+            batch = self._check_timing(batch, now)
         t_s = self.timebase.map(batch.t, now, batch.period_s)
         if self._lost_at is not None:
             if self.sessions.recorder is not None:
@@ -450,6 +469,35 @@ class Bridge:
         if self.on_judged is not None:
             self.on_judged(judged, self.live)
 
+    def _mark_gap(self) -> None:
+        """The next samples start a gap's far end (recorded when they come)."""
+        if self._lost_at is None and self.timebase.last_t_s is not None:
+            self._lost_at = self._now_s()
+
+    def _check_timing(self, batch: SampleBatch, now: float) -> SampleBatch:
+        """The tool's claimed period and clock checked against arrival; timed by arrival once
+        they disagree (a fault, once per connection)."""
+        fault = self.timing.observe(batch, now)
+        if fault is not None:
+            self._claim_fault(fault)
+            self.timebase.new_segment()  # a leap, or from the device clock to the host's
+            if fault.kind == "clock_jump":
+                self._mark_gap()
+        period = self.timing.measured_period_s
+        if self.timing.retime and period:
+            self.pipeline.set_period(period)
+            return retimed(batch, now, period)
+        return batch
+
+    def _claim_fault(self, fault: ClaimFault) -> None:
+        """A claim of the tool not believed: counted, recorded as a ``fault`` event, shown."""
+        log.warning("%s", fault.message)
+        self.live.device_faults += 1
+        self.live.device_fault = fault.message
+        self._emit(
+            SessionEvent(self._now_s(), "fault", {"kind": fault.kind, "message": fault.message})
+        )
+
     def _emit(self, event: SessionEvent) -> None:
         self.sessions.emit(event)
 
@@ -459,9 +507,18 @@ class Bridge:
     # -- what the tool tells us -------------------------------------------------------------
 
     def _on_info(self, info: DeviceInfo) -> None:
-        known = self._info is not None and self._info.device_id == info.device_id
+        info, faults = checked_info(info)
+        for fault in faults:
+            self._claim_fault(fault)
+        previous = self._info
+        known = previous is not None and previous.device_id == info.device_id
         self._info = info
+        self.timing.claimed_rate_hz = info.rate_hz
         if known:
+            assert previous is not None
+            if (info.counts_per_n, info.offset_counts) != (previous.counts_per_n,
+                                                            previous.offset_counts):  # fmt: skip
+                self._calibration_changed_midstream(info)
             return
         self.live.device_id = info.device_id
         self.live.firmware = info.firmware
@@ -495,6 +552,19 @@ class Bridge:
             info.counts_per_n if info else None,
             info.offset_counts if info else None,
         )
+        self.pipeline.set_calibration(calibration)
+        self._use_calibration(CalibrationStatus.of(calibration), device_id)
+
+    def _calibration_changed_midstream(self, info: DeviceInfo) -> None:
+        """The tool sent another factory calibration while connected: which one is right is not
+        known, so its counts are not judged (the user's own stored calibration still is)."""
+        self._claim_fault(ClaimFault(
+            "info", "the tool changed its factory calibration while connected: its counts are "
+            "not judged until it is calibrated or reconnected",
+        ))  # fmt: skip
+        device_id = info.device_id
+        stored = self.store.current_calibration(device_id)
+        calibration = resolve_calibration(device_id, stored, None, None)
         self.pipeline.set_calibration(calibration)
         self._use_calibration(CalibrationStatus.of(calibration), device_id)
 
@@ -662,6 +732,7 @@ class Bridge:
     def _new_connection(self) -> None:
         """A (re)opened source may be another tool, on another clock, with another calibration."""
         self.timebase.new_segment()
+        self.timing.reset()
         self._info = None
         self._info_deadline = None
         self._calibrated_for = None

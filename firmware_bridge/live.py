@@ -49,6 +49,8 @@ class LiveState:
     lost_frames: int = 0
     bad_frames: int = 0
     message: str = ""
+    device_faults: int = 0  # claims of the tool not believed (INFO values, timing, clock)
+    device_fault: str | None = None  # the last one, in words
     zero_shift_n: float = 0.0  # how far zero tracking moved the zero since it was last set
     drift_warning: str | None = None  # set when that passed the warning threshold
     taring: bool = False  # a Zero asked for is being taken

@@ -310,6 +310,7 @@ class LiveView {
     }
     parts.push(`${s.lost_frames || 0} lost frames`);
     if (s.bad_frames) parts.push(`${s.bad_frames} bad frames`);
+    if (s.device_faults && !s.stale) parts.push(`${s.device_faults} tool claims not believed (last: ${s.device_fault})`);
     if (s.battery_mv) parts.push(`battery ${(s.battery_mv / 1000).toFixed(2)} V`);
     if (s.device_id) parts.push(`tool ${s.device_id}`);
     if (s.calibration_reason && !s.stale) parts.push(`calibration: ${s.calibration_reason}`);

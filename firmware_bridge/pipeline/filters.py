@@ -74,6 +74,13 @@ class MovingAverage:
         return out
 
 
+#: No smoothing window is longer than this many samples, whatever period a tool claims: a
+#: window is 50 ms up to 1.28 kHz, and a claimed period of 1 µs cannot stretch it over seconds.
+MAX_WINDOW_SAMPLES = 64
+
+
 def window_samples(seconds: float, period_s: float) -> int:
-    """How many samples span ``seconds`` at ``period_s`` (at least one)."""
-    return max(1, round(seconds / period_s))
+    """How many samples span ``seconds`` at ``period_s`` (1 to :data:`MAX_WINDOW_SAMPLES`)."""
+    if not period_s > 0:  # NaN, 0 or negative: no smoothing rather than a guess
+        return 1
+    return max(1, min(MAX_WINDOW_SAMPLES, round(seconds / period_s)))

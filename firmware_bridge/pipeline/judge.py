@@ -58,7 +58,11 @@ class ZoneJudge:
         return self._change(Zone.NO_SIGNAL, t, float("nan"))
 
     def judge(
-        self, t: FloatArray, force: FloatArray, saturated: BoolArray
+        self,
+        t: FloatArray,
+        force: FloatArray,
+        saturated: BoolArray,
+        unsmoothed: FloatArray | None = None,
     ) -> tuple[ZoneArray, list[SessionEvent]]:
         """Judge a block of filtered force.
 
@@ -66,6 +70,9 @@ class ZoneJudge:
             t: session times.
             force: filtered force in N (NaN when uncalibrated).
             saturated: samples where the ADC was saturated.
+            unsmoothed: the force before smoothing (spikes rejected): where it is past the danger
+                line the sample is DANGER whatever the smoothed force says, so no filter can hide
+                a force past the limit.
 
         Returns:
             The zone of every sample and the zone-change events.
@@ -74,6 +81,9 @@ class ZoneJudge:
         up = np.searchsorted(_ENTER, ratio, side="right").astype(np.int64)
         down = np.searchsorted(_LEAVE, ratio, side="right").astype(np.int64)
         danger = saturated | (force >= self.ceiling_n)
+        if unsmoothed is not None:
+            with np.errstate(invalid="ignore"):
+                danger |= unsmoothed >= ZONE_EDGES[2] * self.limit_n
         up[danger] = Zone.DANGER
         down[danger] = Zone.DANGER
         unknown = np.isnan(force) & ~saturated

@@ -113,6 +113,16 @@ class SignalPipeline:
         self.predict.limit_n = limit_n
         self._set_unloaded_bound()
 
+    def set_period(self, period_s: float) -> None:
+        """Size the smoothing window for samples ``period_s`` apart (bounded in samples; a
+        changed window starts afresh)."""
+        if not period_s > 0:
+            period_s = 0.0125
+        n = window_samples(self.config.smoothing_s, period_s)
+        self._period_s = period_s
+        if self._smooth is None or self._smooth.n != n:
+            self._smooth = MovingAverage(n)
+
     @property
     def zero_n(self) -> float:
         """The zero subtracted from calibrated force: the tare plus the tracked drift (N)."""
@@ -231,13 +241,14 @@ class SignalPipeline:
         self._force_given = force_n is not None
         if self._smooth is None:
             period = period_s or (float(np.median(np.diff(t))) if t.size > 1 else 0.0125)
-            self._period_s = period
-            self._smooth = MovingAverage(window_samples(self.config.smoothing_s, period))
+            self.set_period(period)
+        assert self._smooth is not None
         saturated = (raw >= ADC24_MAX) | (raw <= ADC24_MIN)
         if self.status_saturated:
             saturated |= True
-        filtered = self._smooth(self._spikes(force))
-        zone, zone_events = self.judge.judge(t, filtered, saturated)
+        despiked = self._spikes(force)
+        filtered = self._smooth(despiked)
+        zone, zone_events = self.judge.judge(t, filtered, saturated, despiked)
         if self.status_adc_fault:
             zone[:] = Zone.NO_SIGNAL
         events += zone_events

@@ -74,10 +74,13 @@ class Transport(ABC):
             when every chunk is exactly one protocol body (BLE notifications).
         at_stream_start: true when the first byte read is the first byte the tool sent (replay
             files, the simulator), so a first frame or line is not torn.
+        live_timing: chunks arrive in real time, so arrival can check the tool's timing claims.
         description: a human-readable name for logs and the status strip.
     """
 
     framing: ClassVar[Framing] = "stream"
+    #: Chunks are stamped with their real arrival time (replays stamp a virtual one).
+    live_timing: ClassVar[bool] = True
     _closed: bool = True  # class default: a transport whose __init__ failed is "closed"
 
     def __init__(self, description: str, *, at_stream_start: bool = False) -> None:
@@ -184,6 +187,12 @@ class Source(ABC):
     def format(self) -> str:
         """The wire format in use: ``binary``, ``text``, ``csv``, or ``unknown`` while detecting."""
         return "unknown"
+
+    @property
+    def live_timing(self) -> bool:
+        """Whether readings arrive in real time, so their arrival can check the tool's own
+        timing claims (false for replays, whose arrival is virtual)."""
+        return False
 
     def link_status(self) -> LinkStatus | None:
         """The wireless link's facts (RSSI, battery, what the tool can do); None for a wired or

@@ -46,6 +46,10 @@ class StreamSource(Source):
         return self.decoder.format
 
     @property
+    def live_timing(self) -> bool:
+        return self.transport.live_timing
+
+    @property
     def stats(self) -> DecoderStats:
         return self.decoder.stats
 
