@@ -148,8 +148,9 @@ class SimBoard:
                 self._cond.wait(left)
 
     def wait_end(self, timeout: float = 120.0) -> Event:
-        """Wait for the end of the script."""
-        return self.wait_for(lambda e: e.kind == "end", timeout)
+        """Wait for the end of the script (its last line, "wdtcsr", follows "end")."""
+        self.wait_for(lambda e: e.kind == "wdtcsr", timeout)
+        return self.of("end")[0]
 
     def close(self) -> None:
         """Close the board's stdin (it then closes the pty and exits)."""
