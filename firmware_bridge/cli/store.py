@@ -63,7 +63,7 @@ def _checked(report: CheckReport) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the store; exit 0 when whole, else one line (the store is kept aside)."""
-    if args.full and not args.json:
+    if args.full and not args.json and sys.stderr.isatty():
         print("checking every byte of the store…", file=sys.stderr)
     report = check_store(args.data_dir, full=args.full)
     if args.json:
