@@ -210,7 +210,7 @@ class ProgressorDecoder:
         if n == 0:
             return []
         t = t_us / 1e6
-        step = float(np.median(np.diff(t))) if n > 1 else 0.0
+        step = float(np.median(np.diff(t_us))) / 1e6 if n > 1 else 0.0
         self.stats.samples += n
         return [
             SampleBatch(
