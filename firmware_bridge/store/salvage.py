@@ -26,461 +26,40 @@ import json
 import logging
 import math
 import os
-import shutil
 import sqlite3
-import struct
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from firmware_bridge.store.chunk_sums import COLUMN_SIZES, crc_problem, peak_of, seal, shape_problem
-from firmware_bridge.store.integrity import file_problem, is_damage
+from firmware_bridge.store.integrity import file_problem
+from firmware_bridge.store.salvage_read import (
+    BadText,
+    Reader,
+    open_source,
+    readable,
+    rebuilt_copy,
+    remove_files,
+)
+from firmware_bridge.store.salvage_report import (
+    DATA_TABLES,
+    TRANSIENT,
+    SalvageReport,
+    SessionSaved,
+    TableSaved,
+)
 from firmware_bridge.store.schema import migrate
+
+__all__ = ["SalvageReport", "SessionSaved", "TableSaved", "salvage"]
 
 log = logging.getLogger(__name__)
 
-#: Tables whose rows are the user's data, in the order they are saved (parents first).
-DATA_TABLES = (
-    "profiles",
-    "settings",
-    "limits",
-    "calibrations",
-    "ppt_measurements",
-    "journal",
-    "sessions",
-    "sample_chunks",
-    "events",
-)
-#: Tables not carried over, and why (they describe a moment, not the user's data).
-TRANSIENT = {
-    "live": "the recorder's live status",
-    "live_samples": "the live view's last minute",
-    "commands": "the dashboard's requests to the bridge",
-}
 _STATUSES = ("recording", "ended", "recovered")
 _SAMPLE_COLUMNS = tuple(COLUMN_SIZES)
 # New store: commit after about this many bytes of samples.
 _BATCH_BYTES = 64 * 2**20
-_MAGIC = b"SQLite format 3\x00"
-
-
-class _BadText(str):
-    """A TEXT value whose bytes are not UTF-8 (junk): never saved."""
-
-    __slots__ = ()
-
-
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _BadText(raw.decode("utf-8", "replace"))
-
-
-@dataclass
-class TableSaved:
-    """How much of one table was saved.
-
-    Attributes:
-        saved: rows in the new store.
-        unreadable: rows known to exist (an index names them) that could not be read, or that
-            did not read back consistently.
-        damaged: whether a damaged page stopped a scan of the table (rows nothing else knows of
-            may be lost there).
-    """
-
-    saved: int = 0
-    unreadable: int = 0
-    damaged: bool = False
-
-
-@dataclass
-class SessionSaved:
-    """What was saved of one session.
-
-    Attributes:
-        id: the session id (kept).
-        started_at: its start (UTC ISO), when known.
-        samples_saved: samples in the new store.
-        samples_recorded: what its record said it held; None when its record was lost.
-        events_saved: events in the new store.
-        record_lost: its record could not be read (the samples are kept under a stand-in).
-        chunks_rejected: sample chunks found but not saved (damaged).
-    """
-
-    id: int
-    started_at: str | None
-    samples_saved: int = 0
-    samples_recorded: int | None = None
-    events_saved: int = 0
-    record_lost: bool = False
-    chunks_rejected: int = 0
-
-    @property
-    def samples_lost(self) -> int | None:
-        """Samples recorded but not saved (None when the record, so the count, was lost)."""
-        if self.samples_recorded is None:
-            return None
-        return max(0, self.samples_recorded - self.samples_saved)
-
-    @property
-    def whole(self) -> bool:
-        """Everything of the session was saved."""
-        return not self.record_lost and not self.chunks_rejected and self.samples_lost == 0
-
-
-@dataclass
-class SalvageReport:
-    """What :func:`salvage` saved and lost.
-
-    Attributes:
-        source: the damaged file read.
-        target: the new store.
-        readable: False when nothing at all could be read (the new store is empty).
-        header_rebuilt: the damaged file's header was rebuilt (in a copy) to read it.
-        tables: per data table, what was saved.
-        sessions: per session found (by its record, samples, events or an index).
-        not_carried: transient tables left behind, with how many rows they held.
-        notes: anything else the user should know.
-    """
-
-    source: Path
-    target: Path
-    readable: bool = True
-    header_rebuilt: bool = False
-    tables: dict[str, TableSaved] = field(default_factory=dict)
-    sessions: list[SessionSaved] = field(default_factory=list)
-    not_carried: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def samples_saved(self) -> int:
-        """Samples in the new store."""
-        return sum(s.samples_saved for s in self.sessions)
-
-    @property
-    def samples_lost(self) -> int:
-        """Samples known to be lost (of sessions whose record said how many they held)."""
-        return sum(s.samples_lost or 0 for s in self.sessions)
-
-    @property
-    def whole(self) -> bool:
-        """Everything known was saved."""
-        return (
-            self.readable
-            and all(s.whole for s in self.sessions)
-            and not any(t.damaged or t.unreadable for t in self.tables.values())
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, with the totals."""
-        out = asdict(self)
-        out["source"] = str(self.source)
-        out["target"] = str(self.target)
-        out["samples_saved"] = self.samples_saved
-        out["samples_lost"] = self.samples_lost
-        out["whole"] = self.whole
-        for entry, session in zip(out["sessions"], self.sessions, strict=True):
-            entry["samples_lost"] = session.samples_lost
-            entry["whole"] = session.whole
-        return out
-
-    def lines(self) -> list[str]:
-        """The report in words, one fact a line (what the CLI prints and the dashboard shows)."""
-        out: list[str] = []
-        if not self.readable:
-            out.append(
-                "nothing could be read from the damaged file: the new store is empty"
-                f" (the damaged file stays at {self.source})"
-            )
-            return out
-        whole = [s for s in self.sessions if s.whole]
-        out.append(
-            f"saved {len(self.sessions) - self._lost_entirely()} of {len(self.sessions)}"
-            f" session(s) ({len(whole)} whole) and {self.samples_saved:,} samples"
-            + (f"; {self.samples_lost:,} samples lost" if self.samples_lost else "")
-        )
-        for s in self.sessions:
-            if s.whole:
-                continue
-            out.append(_session_line(s))
-        saved = ", ".join(
-            f"{self.tables[t].saved} {_NOUNS[t]}"
-            for t in DATA_TABLES
-            if t in self.tables and t not in ("sessions", "sample_chunks")
-        )
-        if saved:
-            out.append(f"also saved: {saved}")
-        for t in DATA_TABLES:
-            kept = self.tables.get(t)
-            if kept is None or t in ("sessions", "sample_chunks"):
-                continue
-            if kept.unreadable or kept.damaged:
-                lost = f"{kept.unreadable} known row(s)" if kept.unreadable else "some rows"
-                out.append(f"lost: {lost} of {_NOUNS[t]} could not be read")
-        out += self.notes
-        left = [f"{TRANSIENT[t]} ({n} row(s))" for t, n in self.not_carried.items() if n]
-        if left:
-            out.append("not carried over (live data, not kept by design): " + "; ".join(left))
-        if self.header_rebuilt:
-            out.append("the damaged file's header was rebuilt (in a copy) to read it")
-        out.append(f"the damaged file stays at {self.source}")
-        return out
-
-    def _lost_entirely(self) -> int:
-        return sum(
-            1 for s in self.sessions if s.record_lost and not s.samples_saved and not s.events_saved
-        )
-
-
-_NOUNS = {
-    "profiles": "profile(s)",
-    "settings": "setting(s)",
-    "limits": "comfort limit(s)",
-    "calibrations": "calibration(s)",
-    "ppt_measurements": "pain-threshold measurement(s)",
-    "journal": "journal day(s)",
-    "sessions": "session(s)",
-    "sample_chunks": "sample chunk(s)",
-    "events": "event(s)",
-}
-
-
-def _session_line(s: SessionSaved) -> str:
-    when = f" (started {s.started_at[:16].replace('T', ' ')} UTC)" if s.started_at else ""
-    name = f"session {s.id}{when}"
-    if s.record_lost and not s.samples_saved and not s.events_saved:
-        return f"lost: {name}: its record and samples could not be read"
-    if s.record_lost:
-        return (
-            f"{name}: its record was lost; {s.samples_saved:,} samples and {s.events_saved}"
-            " events saved under a stand-in record (how many it held is not known)"
-        )
-    if s.samples_saved == 0 and (s.samples_recorded or 0) > 0:
-        return f"{name}: its record was saved, all {s.samples_recorded:,} samples lost"
-    lost = s.samples_lost
-    return f"{name}: {s.samples_saved:,} of {s.samples_recorded:,} samples saved, {lost:,} lost"
-
-
-# -- reading the damaged file ----------------------------------------------------------------
-
-
-class _Reader:
-    """Reads what SQLite still can from a damaged database, table by table."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.kept: dict[str, TableSaved] = {}
-
-    def tables(self) -> dict[str, set[str]]:
-        """The tables the schema names, with their columns."""
-        out: dict[str, set[str]] = {}
-        names = [
-            str(r[0])
-            for r in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for name in names:
-            try:
-                out[name] = {str(r[1]) for r in self.db.execute(f"PRAGMA table_info({name})")}
-            except sqlite3.DatabaseError as exc:
-                if not is_damage(exc):
-                    raise
-        return out
-
-    def indexes(self, table: str) -> list[str]:
-        """The indexes of a table (names the damaged schema still gives)."""
-        try:
-            return [str(r[1]) for r in self.db.execute(f"PRAGMA index_list({table})")]
-        except sqlite3.DatabaseError as exc:
-            if not is_damage(exc):
-                raise
-            return []
-
-    def _scan(self, sql: str, args: Iterable[Any] = ()) -> Iterator[sqlite3.Row]:
-        """Rows of a query until SQLite meets a damaged page (then :class:`_BrokenError`)."""
-        try:
-            cursor = self.db.execute(sql, tuple(args))
-            while True:
-                row = cursor.fetchone()
-                if row is None:
-                    return
-                yield row
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            if not is_damage(exc):
-                raise
-            raise _BrokenError(str(exc)) from exc
-
-    def index_rowids(self, table: str) -> set[int]:
-        """Every rowid the table's indexes still know of (read as far as each index can be)."""
-        found: set[int] = set()
-        for index in self.indexes(table):
-            with contextlib.suppress(_BrokenError):
-                for row in self._scan(f'SELECT rowid FROM "{table}" INDEXED BY "{index}"'):
-                    if isinstance(row[0], int):
-                        found.add(row[0])
-        return found
-
-    def rows(self, table: str, columns: Iterable[str]) -> Iterator[sqlite3.Row]:
-        """Every readable row of a rowid table: forwards, then backwards past a damaged page,
-        then one by one for rows its indexes know of. Counted in :attr:`kept`."""
-        kept = self.kept.setdefault(table, TableSaved())
-        picked = ", ".join(f'"{c}"' for c in columns)
-        seen: set[int] = set()
-        try:
-            for row in self._scan(
-                f'SELECT rowid AS _rowid_, {picked} FROM "{table}" ORDER BY rowid'
-            ):
-                seen.add(row[0])
-                yield row
-        except _BrokenError as exc:
-            kept.damaged = True
-            log.info("salvage: a scan of %s stopped at a damaged page: %s", table, exc)
-            with contextlib.suppress(_BrokenError):
-                for row in self._scan(
-                    f'SELECT rowid AS _rowid_, {picked} FROM "{table}" ORDER BY rowid DESC'
-                ):
-                    if row[0] in seen:
-                        break
-                    seen.add(row[0])
-                    yield row
-        for rowid in sorted(self.index_rowids(table) - seen):
-            seen.add(rowid)
-            try:
-                found = list(
-                    self._scan(
-                        f'SELECT rowid AS _rowid_, {picked} FROM "{table}" WHERE rowid = ?',
-                        (rowid,),
-                    )
-                )
-            except _BrokenError:
-                found = []
-            if found:
-                yield found[0]
-            else:
-                kept.unreadable += 1
-
-    def keyed_rows(self, table: str, columns: Iterable[str], key: str) -> Iterator[sqlite3.Row]:
-        """Every readable row of a table without rowids, in key order and then backwards."""
-        kept = self.kept.setdefault(table, TableSaved())
-        picked = ", ".join(f'"{c}"' for c in columns)
-        seen: set[Any] = set()
-        try:
-            for row in self._scan(f'SELECT {picked} FROM "{table}" ORDER BY {key}'):
-                seen.add(tuple(row[k] for k in key.split(", ")))
-                yield row
-        except _BrokenError:
-            kept.damaged = True
-            with contextlib.suppress(_BrokenError):
-                desc = ", ".join(f"{k} DESC" for k in key.split(", "))
-                for row in self._scan(f'SELECT {picked} FROM "{table}" ORDER BY {desc}'):
-                    if tuple(row[k] for k in key.split(", ")) in seen:
-                        break
-                    yield row
-
-    def count(self, table: str) -> int:
-        """How many rows a table holds, as far as it can be counted."""
-        try:
-            return int(self.db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            if not is_damage(exc):
-                raise
-            return 0
-
-    def started_at_by_id(self) -> dict[int, str]:
-        """Session start times from the sessions_started index (which outlives a damaged
-        record page)."""
-        found: dict[int, str] = {}
-        with contextlib.suppress(_BrokenError):
-            for row in self._scan(
-                "SELECT rowid, started_at FROM sessions INDEXED BY sessions_started"
-            ):
-                if isinstance(row[0], int) and isinstance(row[1], str):
-                    found[row[0]] = str(row[1])
-        return found
-
-    def sequences(self) -> dict[str, int]:
-        """The highest id each AUTOINCREMENT table ever gave (so none is given twice)."""
-        found: dict[str, int] = {}
-        with contextlib.suppress(_BrokenError):
-            for name, seq in self._scan("SELECT name, seq FROM sqlite_sequence"):
-                if isinstance(name, str) and isinstance(seq, int):
-                    found[name] = max(found.get(name, 0), seq)
-        return found
-
-
-class _BrokenError(Exception):
-    """A scan met a damaged page."""
-
-
-def _open_source(path: Path) -> sqlite3.Connection:
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    db = sqlite3.connect(uri, uri=True, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    db.text_factory = _text
-    # SQLite refuses a file shorter than its header says unless this is on; then it reads the
-    # pages that are there (nothing is written: the connection is read-only).
-    db.execute("PRAGMA writable_schema = ON")
-    return db
-
-
-def _readable(db: sqlite3.Connection) -> bool:
-    try:
-        names = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
-    except (sqlite3.DatabaseError, UnicodeDecodeError):
-        return False
-    return "sessions" in names or "profiles" in names
-
-
-def _header(page_size: int, pages: int, wal: bool) -> bytes:
-    """A plain SQLite header for a store of ``pages`` pages of ``page_size`` bytes."""
-    version = 2 if wal else 1
-    head = bytearray(100)
-    head[0:16] = _MAGIC
-    head[16:18] = struct.pack(">H", 1 if page_size == 65536 else page_size)
-    head[18], head[19], head[20] = version, version, 0
-    head[21:24] = b"\x40\x20\x20"
-    head[24:28] = struct.pack(">I", 1)  # change counter
-    head[28:32] = struct.pack(">I", pages)
-    head[40:44] = struct.pack(">I", 1)  # schema cookie
-    head[44:48] = struct.pack(">I", 4)  # schema format
-    head[56:60] = struct.pack(">I", 1)  # UTF-8
-    head[92:96] = struct.pack(">I", 1)  # valid for change 1
-    head[96:100] = struct.pack(">I", sqlite3.sqlite_version_info[0] * 1_000_000)
-    return bytes(head)
-
-
-def _rebuilt_copy(path: Path) -> Path | None:
-    """A copy of a header-damaged file with a plain header that SQLite reads; None if no page
-    size makes its table of contents readable. The freelist is forgotten (harmless)."""
-    size = path.stat().st_size
-    wal = Path(f"{path}-wal")
-    copy = path.with_name(path.name + ".salvage-copy")
-    shutil.copyfile(path, copy)
-    if wal.exists():
-        shutil.copyfile(wal, Path(f"{copy}-wal"))
-    for page_size in (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512):
-        if size % page_size:
-            continue
-        with copy.open("r+b") as fh:
-            fh.write(_header(page_size, size // page_size, wal.exists()))
-        db = _open_source(copy)
-        try:
-            if _readable(db):
-                return copy
-        finally:
-            db.close()
-    _remove(copy)
-    return None
-
-
-def _remove(path: Path) -> None:
-    for p in (path, *(Path(f"{path}{s}") for s in ("-wal", "-shm"))):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
 
 
 # -- checking rows -------------------------------------------------------------------------
@@ -489,7 +68,7 @@ def _remove(path: Path) -> None:
 def _json_ok(value: object, *, optional: bool = True) -> bool:
     if value is None:
         return optional
-    if not isinstance(value, str) or isinstance(value, _BadText):
+    if not isinstance(value, str) or isinstance(value, BadText):
         return False
     try:
         json.loads(value)
@@ -501,7 +80,7 @@ def _json_ok(value: object, *, optional: bool = True) -> bool:
 def _clean(row: sqlite3.Row, columns: Iterable[str]) -> dict[str, Any] | None:
     """A row as a dict, or None when a text value in it is junk."""
     out = {c: row[c] for c in columns}
-    if any(isinstance(v, _BadText) for v in out.values()):
+    if any(isinstance(v, BadText) for v in out.values()):
         return None
     return out
 
@@ -631,7 +210,7 @@ class _Totals:
 class _Salvage:
     """One salvage: the reader, the writer and what is found."""
 
-    def __init__(self, reader: _Reader, writer: _Writer, report: SalvageReport) -> None:
+    def __init__(self, reader: Reader, writer: _Writer, report: SalvageReport) -> None:
         self.r = reader
         self.w = writer
         self.report = report
@@ -963,20 +542,20 @@ def salvage(
         raise FileExistsError(f"{target} exists; the new store would overwrite it")
     report = SalvageReport(source=source, target=target)
     building = target.with_name(target.name + ".repairing")
-    _remove(building)
+    remove_files(building)
     copy: Path | None = None
-    src = _open_source(source)
+    src = open_source(source)
     try:
-        if not _readable(src):
+        if not readable(src):
             src.close()
             if file_problem(source) and "header" in str(file_problem(source)):
-                copy = _rebuilt_copy(source)
+                copy = rebuilt_copy(source)
             if copy is not None:
                 report.header_rebuilt = True
-                src = _open_source(copy)
+                src = open_source(copy)
             else:
-                src = _open_source(source)
-        report.readable = _readable(src)
+                src = open_source(source)
+        report.readable = readable(src)
         dst = sqlite3.connect(building, isolation_level=None)
         try:
             dst.execute("PRAGMA journal_mode = WAL")
@@ -984,7 +563,7 @@ def salvage(
             migrate(dst, str(building))
             writer = _Writer(dst)
             if report.readable:
-                job = _Salvage(_Reader(src), writer, report)
+                job = _Salvage(Reader(src), writer, report)
                 job.run()
             writer.commit()
             dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -993,7 +572,7 @@ def salvage(
     finally:
         src.close()
         if copy is not None:
-            _remove(copy)
+            remove_files(copy)
     with building.open("rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(building, target)
