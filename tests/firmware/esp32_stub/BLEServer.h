@@ -1,0 +1,2 @@
+/* Stand-in (see BLEDevice.h). */
+#include "BLEDevice.h"
