@@ -153,7 +153,9 @@ class SimBoard:
         return self.of("end")[0]
 
     def close(self) -> None:
-        """Close the board's stdin (it then closes the pty and exits)."""
+        """End the board: closing its stdin ends it after the script; before that, SIGTERM."""
+        if not self.of("wdtcsr") and self.proc.poll() is None:
+            self.proc.terminate()
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
         try:
@@ -176,10 +178,13 @@ class SerialHost:
         self.readings: list[Reading] = []
         self._seq = 0
 
-    def send(self, ftype: FrameType, payload: bytes = b"") -> None:
-        """One command, COBS-framed."""
-        self.port.write(frame_serial(build_body(ftype, self._seq, 0, payload)))
-        self._seq += 1
+    def send(self, *commands: tuple[FrameType, bytes]) -> None:
+        """Commands (type, payload), COBS-framed, in one write."""
+        data = b""
+        for ftype, payload in commands:
+            data += frame_serial(build_body(ftype, self._seq, 0, payload))
+            self._seq = (self._seq + 1) & 0xFFFF
+        self.port.write(data)
 
     def read(self) -> list[Reading]:
         """Decode what has arrived since the last call."""

@@ -72,9 +72,8 @@ def test_local_limit_warns_within_one_sample_period_with_the_host_silent(run) ->
     ramp = list(range(1000, 20001, 500))  # crosses 10 000 on its 19th conversion
     script = Script().repeat(80, 1000).sample(*ramp).repeat(40, 20000).repeat(60, 1000)
     r = run(script)
-    r.host.send(FrameType.HELLO)
-    r.host.send(FrameType.LOCAL_LIMIT, local_limit_payload(10_000, 1))
-    # …and the host says nothing more
+    # HELLO and the limit, as the first bytes the board gets; then the host says nothing more
+    r.host.send((FrameType.HELLO, b""), (FrameType.LOCAL_LIMIT, local_limit_payload(10_000, 1)))
     end = r.board.wait_end()
 
     last_rx = max(e.num(0) for e in r.board.of("rx"))
@@ -98,7 +97,7 @@ def test_local_limit_warns_within_one_sample_period_with_the_host_silent(run) ->
 
 def test_motor_follows_haptic(run) -> None:
     r = run(Script().repeat(1200, 5000), realtime=True)  # 15 s of simulated time at most
-    r.host.send(FrameType.HELLO)
+    r.host.send((FrameType.HELLO, b""))
     board = r.board
     wait_until(lambda: len(r.of(DeviceInfo)) >= 2, timeout=60)  # booted, HELLO answered
 
@@ -106,7 +105,7 @@ def test_motor_follows_haptic(run) -> None:
         """Send HAPTIC; returns the simulated time its first byte reached the UART. Its 13 bytes
         (11, COBS and the delimiter) then take 1.13 ms on the wire at 115 200 baud."""
         before = len(board.of("rx"))
-        r.host.send(FrameType.HAPTIC, haptic_payload(pattern))
+        r.host.send((FrameType.HAPTIC, haptic_payload(pattern)))
         board.wait_for(lambda e, n=before + 13: e.kind == "rx" and len(board.of("rx")) >= n)
         return board.of("rx")[before].num(0)
 
@@ -143,7 +142,7 @@ def test_hello_answers_info_and_the_button_is_debounced(run) -> None:
         bounce.button(at, bool(pressed))
     bounce.button(902, False)
     r = run(bounce)
-    r.host.send(FrameType.HELLO)
+    r.host.send((FrameType.HELLO, b""))
     r.board.wait_end()
     infos = r.of(DeviceInfo)
     assert len(infos) == 2  # at power-up, and in answer to HELLO
@@ -161,7 +160,7 @@ def test_saturation_and_a_silent_adc_are_flagged(run) -> None:
     script = Script().repeat(40, 100).sample(8_388_607).repeat(40, 200).stall(10)
     script.repeat(40, 300)
     r = run(script)
-    r.host.send(FrameType.HELLO)
+    r.host.send((FrameType.HELLO, b""))
     r.board.wait_end()
     assert r.samples() == script.samples
     readings = [x for x in r.host.read() if not isinstance(x, DeviceInfo)]
@@ -182,7 +181,7 @@ def test_saturation_and_a_silent_adc_are_flagged(run) -> None:
 def test_a_module_left_at_10_sps_is_followed(run) -> None:
     script = Script(rate=10, first_ms=100).sample(*range(11, 31))
     r = run(script)
-    r.host.send(FrameType.HELLO)
+    r.host.send((FrameType.HELLO, b""))
     r.board.wait_end()
     assert r.samples() == script.samples
     assert r.of(DeviceInfo)[-1].rate_hz == 10
@@ -195,7 +194,7 @@ def test_a_module_left_at_10_sps_is_followed(run) -> None:
 
 def test_watchdog_resets_a_frozen_firmware_once_and_it_comes_back(run) -> None:
     r = run(Script().repeat(160, 42).hang(1000))  # 2 s of conversions; frozen at 1 s
-    r.host.send(FrameType.HELLO)
+    r.host.send((FrameType.HELLO, b""))
     r.board.wait_end()
     hang = r.board.of("hang")[0].num(0)
     resets = r.board.of("reset")
