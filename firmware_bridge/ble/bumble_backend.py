@@ -30,7 +30,7 @@ from bumble import core
 from bumble.core import AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.gatt import Characteristic
-from bumble.hci import Address
+from bumble.hci import HCI_READ_RSSI_COMMAND, Address
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,17 @@ _PROPERTIES = {
     Characteristic.Properties.AUTHENTICATED_SIGNED_WRITES: "authenticated-signed-writes",
     Characteristic.Properties.EXTENDED_PROPERTIES: "extended-properties",
 }
+
+
+class _QuietRssi(logging.Filter):
+    """Controllers that list RSSI reads but refuse them are common: that is not worth a warning
+    on the user's terminal (the advertisement's RSSI is shown instead)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("HCI_READ_RSSI_COMMAND failed")
+
+
+logging.getLogger("bumble.host").addFilter(_QuietRssi())
 
 
 def uuid_from_le(data: bytes) -> str:
@@ -373,7 +384,7 @@ class BumbleClient(BaseBleakClient):
     async def read_rssi(self) -> int | None:
         """The link's RSSI in dBm, when the controller can tell (None otherwise)."""
         connection = self._connection
-        if connection is None:
+        if connection is None or not self._device.host.supports_command(HCI_READ_RSSI_COMMAND):
             return None
         try:
             return int(await asyncio.wait_for(connection.get_rssi(), 1.0))
