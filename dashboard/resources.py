@@ -17,9 +17,10 @@ from typing import Any
 
 from calibration.defaults import REGION_DEFAULTS_KGF_CM2
 from calibration.tips import tip_in_use
-from firmware_bridge.errors import UsageError
+from firmware_bridge.errors import StoreDamagedError, UsageError
 from firmware_bridge.store import Store, default_data_dir
 from firmware_bridge.store import repair as store_repair
+from firmware_bridge.store.background_check import BackgroundCheck
 from firmware_bridge.store.salvage import SalvageReport
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,15 @@ STALE_AFTER_S = 0.5
 REGIONS: tuple[str, ...] = tuple(REGION_DEFAULTS_KGF_CM2)
 SIDES: tuple[str, ...] = ("both / centre", "left", "right")
 
+#: Seconds after the dashboard opens a store before every sample chunk of it is checked in the
+#: background (opening a large store leaves them to the reads; see firmware_bridge.store).
+BACKGROUND_CHECK_DELAY_S = 300.0
+
 _lock = threading.Lock()
 _stores: dict[Path, Store] = {}
+_checks: dict[Path, BackgroundCheck] = {}
+#: Damage the background check found, per data directory: every page shows it from then on.
+_found: dict[Path, StoreDamagedError] = {}
 
 
 def data_dir() -> Path:
@@ -53,18 +61,45 @@ def get_store(directory: Path | None = None) -> Store:
     """
     path = _resolved(directory)
     with _lock:
+        found = _found.get(path)
+        if found is not None:
+            raise found
         store = _stores.get(path)
         if store is None or store.closed:
             store = Store.open(path)
             _stores[path] = store
             log.info("dashboard reads the store in %s", path)
+            _start_check(path, store.path)
         return store
+
+
+def _start_check(path: Path, db_file: Path) -> None:
+    """Check every sample chunk of the store once, in the background (under ``_lock``)."""
+    if path in _checks:
+        return
+
+    def found(problem: str) -> None:
+        _found[path] = StoreDamagedError(
+            f"store damaged: {db_file} {problem}; found while PressureGuard had it open, so it"
+            " was left in place: save what can be read with the button below, or close"
+            " PressureGuard and run `pressureguard store repair`",
+            path=db_file,
+            problem=problem,
+        )
+
+    check = BackgroundCheck(db_file, found, delay_s=BACKGROUND_CHECK_DELAY_S)
+    _checks[path] = check
+    check.start()
 
 
 def _forget_store(path: Path) -> None:
     """Close this process's Store of ``path`` (before its file is replaced)."""
     with _lock:
         store = _stores.pop(path, None)
+        check = _checks.pop(path, None)
+        _found.pop(path, None)
+    if check is not None:
+        check.stop()
     if store is not None:
         try:
             store.close()
@@ -81,8 +116,16 @@ def repair_store(directory: Path | None = None) -> SalvageReport | None:
             be written.
     """
     path = _resolved(directory)
+    with _lock:
+        found = _found.get(path)
     _forget_store(path)
-    return store_repair.repair_store(path)
+    try:
+        return store_repair.repair_store(path)
+    except StoreDamagedError as exc:
+        if exc.kept_at is None:  # left in place (in use): the pages keep saying so
+            with _lock:
+                _found[path] = found or exc
+        raise
 
 
 def reset_store(directory: Path | None = None) -> Path | None:
@@ -101,7 +144,12 @@ def close_stores() -> None:
     """Close every cached Store (tests; a clean shutdown)."""
     with _lock:
         stores = list(_stores.values())
+        checks = list(_checks.values())
         _stores.clear()
+        _checks.clear()
+        _found.clear()
+    for check in checks:
+        check.stop()
     for store in stores:
         try:
             store.close()

@@ -33,12 +33,13 @@ def show(exc: StoreDamagedError) -> None:
     st.error(f"The data store {exc.path} {exc.problem}.", icon=":material/error:")
     if exc.kept_at is None:
         st.warning(
-            "Another PressureGuard program has the file open, so it was left where it is."
-            " Stop any recording and close PressureGuard's other windows, then reload this"
-            " page.",
+            "The damaged file was left where it is: another PressureGuard program (a recording,"
+            " another window) may have it open. Stop any recording first; saving what can be"
+            " read then moves it aside.",
             icon=":material/warning:",
         )
         st.caption(str(exc))
+        _save_button()
         return
     st.markdown(
         f"The damaged file was moved aside and kept as `{exc.kept_at}`. Nothing was deleted,"
@@ -51,16 +52,7 @@ def show(exc: StoreDamagedError) -> None:
             "Every session, sample, limit, setting and journal entry that still reads back"
             " correctly goes into a new store. You are told exactly what was saved and lost."
         )
-        if st.button("Save what can be read", type="primary", icon=":material/healing:"):
-            with st.spinner("Reading the damaged file…"):
-                try:
-                    report = resources.repair_store()
-                except PressureGuardError as error:
-                    st.error(f"Could not repair the store: {error}")
-                    return
-            lines = report.lines() if report is not None else ["The store was intact."]
-            st.session_state[REPORT_KEY] = lines
-            st.rerun()
+        _save_button()
     with right:
         st.subheader("Start an empty store")
         st.caption(
@@ -78,3 +70,17 @@ def show(exc: StoreDamagedError) -> None:
                 f"An empty store was started; the damaged file stays at {exc.kept_at}."
             ]
             st.rerun()
+
+
+def _save_button() -> None:
+    """The button that saves what can be read into a new store (its report follows)."""
+    if st.button("Save what can be read", type="primary", icon=":material/healing:"):
+        with st.spinner("Reading the damaged file…"):
+            try:
+                report = resources.repair_store()
+            except PressureGuardError as error:
+                st.error(f"Could not repair the store: {error}")
+                return
+        lines = report.lines() if report is not None else ["The store was intact."]
+        st.session_state[REPORT_KEY] = lines
+        st.rerun()

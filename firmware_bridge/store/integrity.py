@@ -459,7 +459,7 @@ def chunk_problems(
     with _snapshot(db):
         for row in cursor.execute(sql):
             sid = int(row["session_id"])
-            problem = _chunk_problem(row)
+            problem = chunk_problem(row)
             if problem is not None:
                 problems.append(
                     f"has a damaged chunk: session {sid}'s samples from {row['t0']!r} s: {problem}"
@@ -488,7 +488,8 @@ def chunk_problems(
     return problems
 
 
-def _chunk_problem(row: sqlite3.Row) -> str | None:
+def chunk_problem(row: sqlite3.Row) -> str | None:
+    """What is wrong with a chunk row (with its ``crc`` and ``kept_peak``); None if nothing."""
     if row["crc"] is None:
         return shape_problem(row)
     problem = crc_problem(row, tuple(COLUMN_SIZES), row["crc"])

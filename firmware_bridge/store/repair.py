@@ -84,8 +84,8 @@ def check_store(
 def repair_store(data_dir: Path) -> SalvageReport | None:
     """Save what can be read from a damaged store into a new one (the user asked for it).
 
-    A store not yet known to be damaged is checked first (as it opens); an intact one is left
-    alone.
+    A store not yet known to be damaged is checked first, every byte of it; an intact one is
+    left alone.
 
     Returns:
         What was saved and lost; None when the store is intact (nothing was done).
@@ -98,8 +98,8 @@ def repair_store(data_dir: Path) -> SalvageReport | None:
     path = db_path(data_dir)
     note = damage.read_marker(path)
     if note is None:
-        try:
-            Store.open(data_dir).close()
+        try:  # every byte: the user asked, and what opening checks may have missed it
+            check_store(data_dir, full=True)
         except StoreDamagedError:
             note = damage.read_marker(path)
             if note is None:  # found damaged but left in place (in use)

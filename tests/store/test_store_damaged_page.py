@@ -81,3 +81,45 @@ def test_starting_empty_needs_a_confirmation(home: Path) -> None:
     with Store.open(home) as store:
         assert store.list_sessions() == []
     assert len(kept_files(home)) == 1
+
+
+def _junk_inside_samples(path: Path) -> None:
+    """Junk inside sample bytes that leaves SQLite's structure whole (opening cannot see it)."""
+    from damage_helpers import page_size, pages_of
+
+    page = pages_of(path, "sample_chunks", "overflow")[5]
+    with path.open("r+b") as fh:
+        fh.seek((page - 1) * page_size(path) + 1000)
+        fh.write(b"\x7f" * 64)
+
+
+def test_the_background_check_finds_what_opening_cannot(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _junk_inside_samples(home / DB_NAME)
+    monkeypatch.setattr(resources, "BACKGROUND_CHECK_DELAY_S", 0.0)
+    resources.get_store()  # opens fine: the structure is whole
+    check = resources._checks[home.resolve()]
+    assert check.wait(30) and check.problem is not None and "checksum" in check.problem
+    at = page()
+    assert "damaged chunk" in at.error[0].value
+    assert [b.label for b in at.button] == ["Save what can be read"]
+    assert (home / DB_NAME).exists()  # left in place: nothing moved behind the user's back
+
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Your data was saved into a new store."]
+    assert len(kept_files(home)) == 1
+    with Store.open(home) as store:
+        assert store.check(full=True).ok
+        assert len(store.list_sessions()) == 6
+
+
+def test_the_background_check_of_an_intact_store_finds_nothing(home: Path) -> None:
+    from firmware_bridge.store.background_check import BackgroundCheck
+
+    found: list[str] = []
+    check = BackgroundCheck(home / DB_NAME, found.append, delay_s=0.0)
+    check.start()
+    assert check.wait(30)
+    assert found == [] and check.problem is None and check.chunks > 6
