@@ -53,8 +53,12 @@ class LyingTool:
         self._thread.join(5.0)
 
     def _run(self) -> None:
-        with contextlib.suppress(OSError, TimeoutError):
-            self.tool.wait_for_host(30.0)
+        while not self._stop.is_set():  # until the host opens the port and says HELLO
+            if self.tool.master is None:
+                return
+            with contextlib.suppress(OSError):
+                if self.tool.read_available(0.05):
+                    break
         seq = 0
 
         def send(body_type: int, t_us: int, payload: bytes) -> None:
@@ -66,7 +70,7 @@ class LyingTool:
 
         send(FrameType.INFO, 0, json.dumps(self.info).encode())
         k, next_at = 0, time.monotonic()
-        while not self._stop.is_set():
+        while not self._stop.is_set() and self.tool.master is not None:
             t_us, period_us, raw = self.script(k)
             if k in self.extra:
                 send(FrameType.INFO, t_us, self.extra[k])
