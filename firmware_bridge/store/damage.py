@@ -97,9 +97,12 @@ def error_from_marker(db_path: Path, note: dict[str, Any]) -> StoreDamagedError:
     """The error every open of a store with a damage note raises."""
     problem = str(note.get("problem") or "was found damaged")
     kept = kept_at(db_path, note)
-    return StoreDamagedError(
-        message(db_path, problem, kept), path=db_path, problem=problem, kept_at=kept
-    )
+    text = message(db_path, problem, kept)
+    if db_path.exists():  # someone put a file back: it is theirs to vouch for
+        text += (
+            f" (a file is back in its place: if it is a good copy, delete {marker_path(db_path)})"
+        )
+    return StoreDamagedError(text, path=db_path, problem=problem, kept_at=kept)
 
 
 def message(db_path: Path, problem: str, kept: Path | None, *, in_use: bool = False) -> str:

@@ -376,3 +376,18 @@ def test_a_large_store_leaves_sample_pages_to_the_reads(
     damage_page(path2 / DB_NAME, "sessions", "leaf")
     with pytest.raises(StoreDamagedError):
         Store.open(path2)
+
+
+def test_a_good_copy_put_back_is_used_once_its_note_is_deleted(
+    data_dir: Path, built: tuple[Path, Snapshot, Rows]
+) -> None:
+    path = data_dir / DB_NAME
+    damage_header(path)
+    with pytest.raises(StoreDamagedError):
+        Store.open(data_dir)
+    shutil.copyfile(built[0] / DB_NAME, path)  # the user restores a backup
+    with pytest.raises(StoreDamagedError, match="a file is back in its place") as caught:
+        Store.open(data_dir)
+    assert str(marker_path(path)) in str(caught.value)
+    marker_path(path).unlink()
+    assert _same_snapshot(snapshot(data_dir), built[1])
