@@ -173,7 +173,8 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         "SQLite's `quick_check` over the whole file up to "
         f"{results['limit_mb']:.0f} MB, above that over every table but the samples' blob "
         "pages (checked by their checksums as they are read), plus the per-session sums. "
-        "Run: `python -m benchmarks.run store_check`.",
+        "The machine's two cores are shared with other work, so single figures vary by tens "
+        "of percent. Run: `python -m benchmarks.run store_check`.",
         "",
         "| store | open warm / cold | quick_check whole file warm / cold | sums | full check "
         "warm / cold | read a 2-h session: checked / unchecked |",
@@ -183,7 +184,7 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         how = "whole file" if r["whole_file_at_open"] else "blob pages skipped"
         lines.append(
             f"| {r['mb']:,.0f} MB ({r['samples'] / 1e6:.1f} M samples; open: {how}) "
-            f"| {r['open_warm_s']:.2f} / {r['open_cold_s']:.2f} s "
+            f"| {r['open_warm_s'] * 1000:.0f} / {r['open_cold_s'] * 1000:.0f} ms "
             f"| {r['quick_check_warm_s']:.2f} / {r['quick_check_cold_s']:.2f} s "
             f"| {r['sums_s'] * 1000:.1f} ms "
             f"| {r['full_warm_s']:.2f} / {r['full_cold_s']:.2f} s "
