@@ -4,20 +4,21 @@ On open (:func:`open_problems`, a few milliseconds for a typical store):
 
 - SQLite's own ``PRAGMA quick_check``: every b-tree page, cell and overflow chain, which finds a
   truncated file, a damaged header (SQLite then refuses the file) and a page overwritten with
-  junk wherever the junk lands on the file's structure. It reads the whole file: measured
-  0.26 s warm and 1.65 s with a cold cache for a 1.9 GB store (``make bench``, "store check").
-  So above :data:`QUICK_CHECK_MAX_BYTES` every table but the samples' is checked this way, and
-  the samples' table only through its small columns (below); its blob pages are checked when
-  they are read and by the full check.
+  junk wherever the junk lands on the file's structure. It reads the whole file: 0.34 s with a
+  warm cache and 1.4 s with a cold one for a 1.8 GB store on the benchmark machine
+  (``python -m benchmarks.run store_check``). So above :data:`QUICK_CHECK_MAX_BYTES` every
+  table but the samples' is checked this way, and the samples' table only through its small
+  columns (below); its blob pages are checked when they are read, by the dashboard's
+  background check (:mod:`.background_check`) and by the full check.
 - Sums that must agree, from the small columns only (no blob page is read): each session's
   sample count, first and last time and peak against what its chunks hold (``chunk_sums`` keeps
   each chunk's peak), every blob's length against its chunk's sample count, no chunk without a
   session, and the session record's JSON columns readable. Junk inside a value, where SQLite's
   structure check cannot see it, shows up here.
 
-On demand (:func:`full_problems`, ``pressureguard store check --full``, about 1 s per GB warm):
-``PRAGMA integrity_check`` and every chunk's bytes against its checksums (or, for chunks written
-before checksums existed, against its shape and the session's peak).
+On demand (:func:`check` with ``full``, ``pressureguard store check --full``, about 1 s per GB
+with a warm cache): ``PRAGMA integrity_check`` and every chunk's bytes against its checksums
+(or, for chunks written before checksums existed, against its shape and the session's peak).
 
 Reads check each chunk they decode against its checksums as well (:mod:`.samples`), so a damaged
 page that the open check did not read is an error when met, never a force on the screen.
@@ -25,12 +26,13 @@ page that the open check did not read is an error when met, never a force on the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sqlite3
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,9 @@ from firmware_bridge.store.chunk_sums import COLUMN_SIZES, crc_problem, peak_of,
 
 log = logging.getLogger(__name__)
 
-#: Up to this file size the open check runs SQLite's quick_check over the whole file (about
-#: 35 ms warm per 256 MB on the benchmark machine); above it the samples' blob pages are left to
-#: the reads and to the full check.
+#: Up to this file size the open check runs SQLite's quick_check over the whole file (opening a
+#: 227 MB store: 68 ms warm, 110 ms cold on the benchmark machine); above it the samples' blob
+#: pages are left to the reads, the background check and the full check.
 QUICK_CHECK_MAX_BYTES = 256 * 2**20
 #: At most this many problems are listed (the first is the one the user is told).
 MAX_PROBLEMS = 20
@@ -293,21 +295,17 @@ def sums_problems(db: sqlite3.Connection) -> tuple[list[str], dict[str, int]]:
     return [f"has sums that disagree: {p}" for p in problems[:MAX_PROBLEMS]], counts
 
 
-class _snapshot:  # noqa: N801 - used as a context manager, like contextlib's
+@contextlib.contextmanager
+def _snapshot(db: sqlite3.Connection) -> Iterator[None]:
     """One read transaction around several queries (the sums must see one state)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.began = False
-
-    def __enter__(self) -> None:
-        if not self.db.in_transaction:
-            self.db.execute("BEGIN")
-            self.began = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.began and self.db.in_transaction:
-            self.db.execute("COMMIT")
+    began = not db.in_transaction
+    if began:
+        db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if began and db.in_transaction:
+            db.execute("COMMIT")
 
 
 def open_problems(db: sqlite3.Connection, path: Path) -> list[str]:

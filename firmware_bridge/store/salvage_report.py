@@ -155,7 +155,7 @@ class SalvageReport:
         saved = ", ".join(
             f"{self.tables[t].saved} {_NOUNS[t]}"
             for t in DATA_TABLES
-            if t in self.tables and t not in ("sessions", "sample_chunks")
+            if t in self.tables and t not in ("sessions", "sample_chunks") and self.tables[t].saved
         )
         if saved:
             out.append(f"also saved: {saved}")
