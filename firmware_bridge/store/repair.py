@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,11 +121,12 @@ def repair_store(data_dir: Path) -> SalvageReport | None:
         )
     try:
         report = salvage(kept, path)
-    except OSError as exc_os:
+    except (OSError, sqlite3.Error) as failed:
+        why = failed.strerror if isinstance(failed, OSError) and failed.strerror else failed
         raise StoreError(
-            f"could not write the new store {path}: {exc_os.strerror or exc_os}; the damaged"
-            f" file stays at {kept}"
-        ) from exc_os
+            f"could not write the new store {path}: {why} (free some disk space and run"
+            f" `pressureguard store repair` again); the damaged file stays at {kept}"
+        ) from failed
     _write_report(kept, report)
     damage.clear_marker(path)
     log.info("store %s repaired from %s", path, kept)

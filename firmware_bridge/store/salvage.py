@@ -517,6 +517,22 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _build(src: sqlite3.Connection, building: Path, report: SalvageReport) -> None:
+    """Write the new store at ``building`` from what ``src`` still gives."""
+    dst = sqlite3.connect(building, isolation_level=None)
+    try:
+        dst.execute("PRAGMA journal_mode = WAL")
+        dst.execute("PRAGMA foreign_keys = ON")
+        migrate(dst, str(building))
+        writer = _Writer(dst)
+        if report.readable:
+            _Salvage(Reader(src), writer, report).run()
+        writer.commit()
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        dst.close()
+
+
 def salvage(
     source: Path, target: Path, *, progress: Callable[[str], None] | None = None
 ) -> SalvageReport:
@@ -556,19 +572,11 @@ def salvage(
             else:
                 src = open_source(source)
         report.readable = readable(src)
-        dst = sqlite3.connect(building, isolation_level=None)
         try:
-            dst.execute("PRAGMA journal_mode = WAL")
-            dst.execute("PRAGMA foreign_keys = ON")
-            migrate(dst, str(building))
-            writer = _Writer(dst)
-            if report.readable:
-                job = _Salvage(Reader(src), writer, report)
-                job.run()
-            writer.commit()
-            dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            dst.close()
+            _build(src, building, report)
+        except BaseException:
+            remove_files(building)  # half a store is no store: the next repair starts afresh
+            raise
     finally:
         src.close()
         if copy is not None:

@@ -391,3 +391,34 @@ def test_a_good_copy_put_back_is_used_once_its_note_is_deleted(
     assert str(marker_path(path)) in str(caught.value)
     marker_path(path).unlink()
     assert _same_snapshot(snapshot(data_dir), built[1])
+
+
+def test_a_repair_that_cannot_write_leaves_everything_as_it_was(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from firmware_bridge.store import salvage as salvage_module
+
+    path = data_dir / DB_NAME
+    damage_page(path)
+    with pytest.raises(StoreDamagedError) as caught:
+        Store.open(data_dir)
+    kept = caught.value.kept_at
+    assert kept is not None
+    kept_bytes = kept.read_bytes()
+    real_insert = salvage_module._Writer.insert
+
+    def full_disk(self: Any, table: str, row: dict[str, Any], *, replace: bool = False) -> bool:
+        if table == "events":
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_insert(self, table, row, replace=replace)
+
+    monkeypatch.setattr(salvage_module._Writer, "insert", full_disk)
+    with pytest.raises(StoreError, match=r"disk is full.*store repair.*stays at") as failed:
+        repair_store(data_dir)
+    assert "\n" not in str(failed.value)
+    assert not path.exists() and marker_path(path).exists()
+    assert not [p for p in data_dir.iterdir() if ".repairing" in p.name]
+    assert kept.read_bytes() == kept_bytes
+    monkeypatch.undo()
+    report = repair_store(data_dir)  # once there is room, it works
+    assert report is not None and report.samples_saved > 0
