@@ -422,3 +422,46 @@ def test_a_repair_that_cannot_write_leaves_everything_as_it_was(
     monkeypatch.undo()
     report = repair_store(data_dir)  # once there is room, it works
     assert report is not None and report.samples_saved > 0
+
+
+_OPENER = """
+import sys, time
+from pathlib import Path
+from firmware_bridge.errors import StoreDamagedError
+from firmware_bridge.store import Store
+start = float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.001)
+try:
+    Store.open(Path(sys.argv[1])).close()
+except StoreDamagedError as exc:
+    print("damaged", exc.kept_at)
+else:
+    print("opened")
+"""
+
+
+def test_processes_opening_a_damaged_store_at_once_keep_one_copy_and_start_nothing(
+    data_dir: Path,
+) -> None:
+    import time
+
+    path = data_dir / DB_NAME
+    damage_page(path)
+    start = time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPENER, str(data_dir), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    said = [out.strip() for out, _ in outs]
+    assert all(s.startswith("damaged") for s in said), outs
+    assert len(asides(data_dir)) == 1
+    assert not path.exists() and marker_path(path).exists()
+    moved = {s.split(" ", 1)[1] for s in said} - {"None"}
+    assert moved <= {str(asides(data_dir)[0])}
