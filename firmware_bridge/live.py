@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from firmware_bridge.sources.base import LinkStatus
 from firmware_bridge.zones import JudgedSamples, Zone
 
 
@@ -56,6 +57,7 @@ class LiveState:
     taring: bool = False  # a Zero asked for is being taken
     tare: dict[str, Any] | None = None  # the outcome of the last Zero asked for
     ppt: dict[str, Any] | None = None  # a guided threshold measurement's status, if one runs
+    link: dict[str, Any] | None = None  # a wireless link's facts (LinkStatus), None when wired
 
     def show_samples(
         self, judged: JudgedSamples, hold_s: float, release_prompt: bool, ramp_warning: bool
@@ -73,6 +75,12 @@ class LiveState:
     def show_prewarn(self, time_to_limit_s: float | None) -> None:
         """Show (a number) or clear (None) the pre-warning "limit in … s"."""
         self.prewarn_s = None if time_to_limit_s is None else round(time_to_limit_s, 2)
+
+    def show_link(self, link: LinkStatus | None) -> None:
+        """A wireless link's facts for the status strip; its battery is the tool's battery."""
+        self.link = link.as_dict() if link is not None else None
+        if link is not None and link.battery_mv:
+            self.battery_mv = link.battery_mv
 
     def show_no_signal(self, message: str) -> None:
         """NO SIGNAL: no value is shown at all, so no stale value can look safe."""

@@ -311,7 +311,14 @@ class LiveView {
     parts.push(`${s.lost_frames || 0} lost frames`);
     if (s.bad_frames) parts.push(`${s.bad_frames} bad frames`);
     if (s.device_faults && !s.stale) parts.push(`${s.device_faults} tool claims not believed (last: ${s.device_fault})`);
+    const link = s.link && !s.stale ? s.link : null;
+    if (link) {
+      let words = link.name || link.transport;
+      if (Number.isFinite(link.rssi_dbm)) words += ` · signal ${link.rssi_dbm} dBm`;
+      parts.push(words);
+    }
     if (s.battery_mv) parts.push(`battery ${(s.battery_mv / 1000).toFixed(2)} V`);
+    if (link && !link.haptics) parts.push("this tool cannot vibrate: the screen and the sound are your only warning");
     if (s.device_id) parts.push(`tool ${s.device_id}`);
     if (s.calibration_reason && !s.stale) parts.push(`calibration: ${s.calibration_reason}`);
     if (s.calibration_warning && !s.stale) parts.push(s.calibration_warning);

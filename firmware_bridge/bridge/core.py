@@ -200,6 +200,7 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         self.live.lost_frames = self.tally.lost_frames()
         self.live.bad_frames = sum(self.tally.faults().values())
         self.live.ppt = self.limits.status()
+        self.live.show_link(self._source.link_status() if self._source is not None else None)
         self.store.set_live(self.session_id, self.live.as_dict())
 
     def _poll_commands(self) -> int | None:
