@@ -13,8 +13,9 @@ Routes besides the app:
 - ``GET /api/state``: the current display state as JSON;
 - ``GET /api/curve``: one session's curve for the review chart (:mod:`dashboard.curve_api`).
 
-The data directory is ``PRESSUREGUARD_HOME`` (the launcher sets it), else the platform's user
-data directory.
+Every request must name an allowed ``Host`` and the routes refuse other origins
+(:mod:`dashboard.web_guard`). The data directory is ``PRESSUREGUARD_HOME`` (the launcher sets
+it), else the platform's user data directory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Route
 
 # `streamlit run` imports this file as the top-level module `server`, with only dashboard/ on
@@ -33,14 +36,17 @@ if _ROOT not in sys.path:
 
 from dashboard.curve_api import curve_json  # noqa: E402
 from dashboard.feed import live_sse, state_json  # noqa: E402
+from dashboard.web_guard import allowed_hosts, same_origin_only  # noqa: E402
 
 APP_SCRIPT = Path(__file__).resolve().with_name("app.py")
 
 app = st.App(
     str(APP_SCRIPT),
     routes=[
-        Route("/api/live", live_sse),
-        Route("/api/state", state_json),
-        Route("/api/curve", curve_json),
+        Route("/api/live", same_origin_only(live_sse)),
+        Route("/api/state", same_origin_only(state_json)),
+        Route("/api/curve", same_origin_only(curve_json)),
     ],
+    # DNS rebinding: every request, the app's websocket included, must name an allowed host
+    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts())],
 )

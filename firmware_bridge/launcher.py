@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dashboard.web_guard import allowed_hosts
 from firmware_bridge.errors import PressureGuardError, UsageError
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class Launcher:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PRESSUREGUARD_HOME"] = str(self.data_dir)
+        env["PRESSUREGUARD_ALLOWED_HOSTS"] = ",".join(allowed_hosts(self.host))
         env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
         return env
 
@@ -122,7 +124,9 @@ class Launcher:
             "server.port": str(self.port),
             "server.headless": "true",
             "server.fileWatcherType": "none",
-            "browser.gatherUsageStats": "false",
+            "browser.gatherUsageStats": "false",  # no telemetry
+            "server.enableXsrfProtection": "true",  # the default, kept on whatever a config says
+            "server.enableCORS": "true",
             "client.toolbarMode": "minimal",  # no "Deploy" button for a person at home
             "theme.primaryColor": "#1a56db",  # calm blue: red is kept for danger alone
         }
