@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 
+from firmware_bridge.errors import NotFoundError
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json
 from review.report.content import gather
@@ -41,4 +43,5 @@ def test_hostile_text_is_stored_as_text(store: Store, session_from_arrays: Write
     assert summary["profile"] == HOSTILE and summary["note"] == HOSTILE
     assert [s["id"] for s in store.list_sessions()] == [sid]  # the table is still there
     assert gather(store, HOSTILE).sessions
-    assert not gather(store, "x' OR '1'='1").sessions
+    with pytest.raises(NotFoundError, match="no profile"):
+        gather(store, "x' OR '1'='1")
