@@ -20,6 +20,7 @@ from firmware_bridge.cli import (
     calibrate,
     demo,
     devices,
+    doctor,
     limits,
     record,
     report,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_parser(sub, common)
     calibrate.add_parser(sub, common)
     units.add_parser(sub, common)
+    doctor.add_parser(sub, common)
     store.add_parser(sub, common)
     ble_sim.add_parser(sub, common)
     return parser
