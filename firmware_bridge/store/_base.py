@@ -247,6 +247,9 @@ class StoreBase:
             if integrity.is_damage(exc):
                 problem = integrity.damage_problem(self.path, exc)
                 raise damage.keep_aside(self.path, problem, [problem]) from exc
+            note = damage.read_marker(self.path)
+            if note is not None:  # another process found it damaged and moved it meanwhile
+                raise damage.error_from_marker(self.path, note) from exc
             if isinstance(exc, UnicodeDecodeError):
                 raise
             raise store_error(self.path, "open the store", exc) from exc

@@ -204,20 +204,23 @@ def keep_aside(db_path: Path, problem: str, problems: list[str]) -> StoreDamaged
             )
         try:
             aside = aside_name(db_path)
-            # The note first: a process that opens the directory meanwhile sees it, never a
-            # missing file it would start afresh.
-            write_marker(db_path, aside, problem, problems)
+            # The note first, and only one process's: one that opens the directory meanwhile
+            # sees it (never a missing file it would start afresh), and when several found
+            # the damage at once the others stop here and tell the first one's story.
+            claimed = claim_marker(db_path, aside, problem, problems)
         except OSError as exc:
             log.info("store %s is damaged; cannot write its note: %s", db_path, exc)
             return StoreDamagedError(
                 message(db_path, problem, None), path=db_path, problem=problem, kept_at=None
             )
+        if not claimed:
+            return error_from_marker(db_path, read_marker(db_path) or {"problem": problem})
         try:
             os.replace(db_path, aside)
         except OSError as exc:
             log.info("store %s is damaged; cannot move it aside: %s", db_path, exc)
             with contextlib.suppress(OSError):
-                marker_path(db_path).unlink()
+                marker_path(db_path).unlink()  # ours: nothing was moved
             return StoreDamagedError(
                 message(db_path, problem, None), path=db_path, problem=problem, kept_at=None
             )
@@ -234,18 +237,39 @@ def keep_aside(db_path: Path, problem: str, problems: list[str]) -> StoreDamaged
     )
 
 
-def write_marker(db_path: Path, aside: Path, problem: str, problems: list[str]) -> None:
-    """Write the damage note (atomically: a reader sees all of it or none)."""
+def claim_marker(db_path: Path, aside: Path, problem: str, problems: list[str]) -> bool:
+    """Create the damage note unless there is one; whole or not at all.
+
+    Returns:
+        Whether this call created it (False: another process's note is there).
+
+    Raises:
+        OSError: the note could not be written.
+    """
     note = {
         "kept_as": aside.name,
         "problem": problem,
         "problems": problems,
         "found_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+    text = json.dumps(note, indent=2)
     marker = marker_path(db_path)
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps(note, indent=2), encoding="utf-8")
-    os.replace(tmp, marker)
+    tmp = marker.with_name(f"{marker.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.link(tmp, marker)  # atomic, and fails when the note exists
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: create-exclusive, then write
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
 
 
 def clear_marker(db_path: Path) -> None:

@@ -119,6 +119,8 @@ def repair_store(data_dir: Path) -> SalvageReport | None:
             f"{path} exists beside the damaged file's note; move it away, then run"
             " `pressureguard store repair` again"
         )
+    for suffix in damage.SUFFIXES:  # left by a process that had the old file open
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     try:
         report = salvage(kept, path)
     except (OSError, sqlite3.Error) as failed:
