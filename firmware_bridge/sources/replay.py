@@ -61,7 +61,12 @@ def parse_replay_url(url: str) -> tuple[Path, float]:
         if key != "speed":
             raise UsageError(f"replay:// has no option {key!r}; the only option is speed")
         speed = _speed(value)
-    path = Path(path_text).expanduser()
+    if "\x00" in path_text:
+        raise UsageError(f"replay:// file name has a NUL byte: {path_text!r}")
+    try:
+        path = Path(path_text).expanduser()
+    except RuntimeError:  # ~someone who is no user here
+        raise UsageError(f"replay:// cannot find the home folder in {path_text!r}") from None
     if path.suffix.lower() not in (".bin", ".csv"):
         raise UsageError(f"replay needs a .bin capture or a .csv export, not {path.name!r}")
     return path, speed
@@ -219,6 +224,9 @@ class CsvReplaySource(Source):
         self._closed = False
         try:
             self._read_header()
+        except UnicodeDecodeError as exc:
+            self._file.close()
+            raise ProtocolError(f"{self.path}: not a CSV export (not UTF-8 text)") from exc
         except BaseException:
             self._file.close()
             raise
@@ -303,7 +311,11 @@ class CsvReplaySource(Source):
     def _fill(self) -> None:
         """Parse blocks until a full batch is buffered or the file ends."""
         while not self._eof and self._t.size - self._pos < CSV_MAX_BATCH:
-            lines = list(itertools.islice(self._file, _CSV_BLOCK_ROWS))
+            try:
+                lines = list(itertools.islice(self._file, _CSV_BLOCK_ROWS))
+            except UnicodeDecodeError as exc:
+                where = f"{self.path} after line {self._line}"
+                raise ProtocolError(f"{where}: not UTF-8 text") from exc
             first = self._line + 1
             self._line += len(lines)
             if not lines:

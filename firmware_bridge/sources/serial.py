@@ -33,7 +33,7 @@ class SerialTransport(Transport):
     def __init__(self, url: str, baud: int = 115200) -> None:
         try:
             self._port = serial.serial_for_url(url, baudrate=baud, timeout=0, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except Exception as exc:  # pyserial's URL handlers raise re.error, KeyError … too
             raise SourceOpenError(_open_message(url, exc)) from exc
         try:
             self._fd: int | None = self._port.fileno()

@@ -78,7 +78,10 @@ def parse_sim_url(url: str) -> SimOptions:
     Raises:
         UsageError: not a ``sim:`` URL, an unknown key, or a bad value.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # e.g. an unclosed "[" read as an IPv6 address
+        raise UsageError(f"not a simulator source: {url!r} ({exc})") from None
     if parts.scheme.lower() != "sim":
         raise UsageError(f"not a simulator source: {url!r} (use sim://?seed=1)")
     if parts.netloc or parts.path.strip("/"):

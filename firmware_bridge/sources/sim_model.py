@@ -84,7 +84,7 @@ class SimConfig:
             (finite(self.noise_counts) and self.noise_counts >= 0, "noise must be 0 or more"),
             (spf is None or 1 <= spf <= frames.MAX_SAMPLES_PER_FRAME,
              f"samples per frame must be 1 to {frames.MAX_SAMPLES_PER_FRAME}, not {spf}"),
-            (spf in (None, 1) or self.period_us <= _MAX_PERIOD_US,
+            (spf in (None, 1) or not self.rate_hz >= 1 or self.period_us <= _MAX_PERIOD_US,
              "below 15.26 Hz a frame carries one sample"),
             (tip is None or tip > 0, f"tip area must be positive, not {tip}"),
             (finite(self.level), f"level must be a number, not {self.level}"),
