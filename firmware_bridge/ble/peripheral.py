@@ -32,7 +32,9 @@ SimKind = Literal["pressureguard", "progressor"]
 #: Longest sleep of the serving loop (it also notices a stop or a lost transport this often).
 MAX_SLEEP_S = 0.05
 RETRY_S = 0.2
-ADVERTISING_SWAP_S = 0.15
+#: Fast advertising, as a tool waiting for its host does (bumble's default is 1 s).
+ADVERTISING_INTERVAL_MS = 100.0
+ADVERTISING_SWAP_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,11 @@ class VirtualPeripheral:
 
         device.on(Device.EVENT_CONNECTION, on_connection)
         await asyncio.wait_for(device.power_on(), 5.0)
-        await device.start_advertising(auto_restart=True)
+        await device.start_advertising(
+            auto_restart=True,
+            advertising_interval_min=ADVERTISING_INTERVAL_MS,
+            advertising_interval_max=ADVERTISING_INTERVAL_MS,
+        )
         swapping = asyncio.get_running_loop().create_task(self._swap_advertising(device, adv))
         self._event("advertising", name=self.name, address=self.address)
         self.announce(f"{self.name} ({self.address}) advertising on {self.options.hci}")
