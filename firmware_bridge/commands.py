@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from calibration.guided import MeasurementSettings
 from calibration.ppt import REST_S
-from firmware_bridge.errors import SourceError, UsageError
+from firmware_bridge.errors import PressureGuardError, UsageError
 from firmware_bridge.store import Store
 from firmware_bridge.units import parse_region
+
+log = logging.getLogger(__name__)
 
 
 class Commandable(Protocol):
@@ -62,16 +65,27 @@ def poll_commands(store: Store, bridge: Commandable) -> int | None:
     """
     touched: int | None = None
     for command in store.take_commands():
-        kind, args = command["kind"], command.get("args") or {}
+        kind, args = command["kind"], command.get("args")
+        args = {} if args is None else args
         result: dict[str, Any] = {"ok": True}
         try:
+            if not isinstance(kind, str) or not isinstance(args, dict):
+                raise UsageError(f"malformed command {kind!r}: its arguments are not an object")
             touched = obey(bridge, kind, args) or touched
             if touched is not None:
                 result["session_id"] = touched
-        except (UsageError, SourceError, ValueError, TypeError, KeyError) as exc:
-            result = {"ok": False, "error": str(exc)}
+        except (PressureGuardError, ValueError, TypeError, KeyError, ArithmeticError) as exc:
+            result = {"ok": False, "error": _one_line(str(exc))}
+        except Exception as exc:  # a command must never end the bridge: it keeps judging
+            log.exception("command %r failed", kind)
+            result = {"ok": False, "error": _one_line(f"could not carry out {kind!r}: {exc}")}
         store.finish_command(command["id"], result)
     return touched
+
+
+def _one_line(text: str) -> str:
+    """An answer the dashboard shows on one line, whatever the command carried."""
+    return " ".join(text.split()) or "failed"
 
 
 def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:

@@ -43,9 +43,18 @@ def _calibration(row: sqlite3.Row) -> dict[str, Any]:
 
 def _command(row: sqlite3.Row) -> dict[str, Any]:
     out = dict(row)
-    out["args"] = from_json(out["args"], {})
-    out["result"] = from_json(out["result"])
+    out["args"] = _lenient_json(out["args"], {})
+    out["result"] = _lenient_json(out["result"], None)
     return out
+
+
+def _lenient_json(text: str | None, default: Any) -> Any:
+    """A command column as written by anyone: JSON, else the text itself (the bridge refuses
+    it), never an exception (it would end the bridge reading its commands)."""
+    try:
+        return from_json(text, default)
+    except (ValueError, TypeError, RecursionError):
+        return text
 
 
 class SettingsMixin(StoreBase):
