@@ -28,6 +28,9 @@ _INFO_MAX_PAYLOAD = frames.MAX_INFO_PAYLOAD  # 231 bytes of JSON (PROTOCOL.md §
 _INFO_DROPPABLE = ("capacity_n", "tip_area_cm2")
 _STATUS_PERIOD_US = 1_000_000
 _MAX_PERIOD_US = 0xFFFF  # SAMPLES states longer periods as 0, "unknown", with n = 1
+#: The largest comfort limit the simulated tool plays around (its force plan needs finite
+#: durations; 10 kN is far past any hand-held tool).
+_MAX_LIMIT_N = 10_000.0
 _BATTERY_START_MV = 4100.0
 _BATTERY_DRAIN_MV_PER_S = 1 / 60  # about 1 mV a minute
 _SPIKE_EVERY_S = 30.0  # massage pattern: mean interval between single-sample spikes
@@ -76,7 +79,8 @@ class SimConfig:
             (1 <= self.rate_hz <= 100_000, f"rate must be 1 to 100000 Hz, not {self.rate_hz:g}"),
             (self.pattern in PATTERNS, f"unknown pattern {self.pattern!r}; choose one of "
              f"{', '.join(PATTERNS)}"),
-            (finite(self.limit_n) and self.limit_n > 0, f"limit must be positive: {self.limit_n}"),
+            (finite(self.limit_n) and 0 < self.limit_n <= _MAX_LIMIT_N,
+             f"limit must be above 0 and at most {_MAX_LIMIT_N:g} N, not {self.limit_n:g}"),
             (finite(self.capacity_n) and self.capacity_n > 0, "capacity must be positive"),
             (finite(self.counts_per_n) and self.counts_per_n != 0, "counts_per_n must not be 0"),
             (frames.ADC24_MIN <= self.offset_counts <= frames.ADC24_MAX,
