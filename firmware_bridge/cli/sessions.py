@@ -13,6 +13,7 @@ from firmware_bridge.errors import UsageError
 from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.store import Store
 from firmware_bridge.store.exchange import export_csv, export_json, import_file
+from firmware_bridge.store.journal import check_day
 from review.stats_cache import cached_session_stats
 from review.words import calibration_words, prewarning_words
 
@@ -58,10 +59,12 @@ def _when(text: str | None) -> tuple[date | None, datetime | None]:
         return None, None
     try:
         if len(text.strip()) == 10:
-            return date.fromisoformat(text.strip()), None
-        return None, datetime.fromisoformat(text)
+            return check_day(text, repr(text)), None
+        when = datetime.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(f"{text!r} is not a date: write YYYY-MM-DD") from exc
+    check_day(when.date(), repr(text))  # far from the calendar's ends (time zones shift it)
+    return None, when
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ Days are calendar dates as the user lives them (local time), stored as ``YYYY-MM
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Iterable
@@ -41,24 +42,32 @@ MAX_NOTE_CHARS = 10_000
 _SELECT = "SELECT j.*, p.name AS profile FROM journal j JOIN profiles p ON p.id = j.profile_id"
 
 
+#: The days a date may name (journal, lists, reports): far from the calendar's ends.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def check_day(value: object, what: str = "day") -> date:
     """A calendar day from a :class:`~datetime.date` or ``YYYY-MM-DD`` text.
 
     A :class:`~datetime.datetime` gives its own (local) date.
 
     Raises:
-        UsageError: anything else, or an impossible date.
+        UsageError: anything else, an impossible date, or one outside 1900–9998 (the day after,
+            or its local midnight in UTC, must exist).
     """
+    day: date | None = None
     if isinstance(value, datetime):
-        return (value.astimezone() if value.tzinfo else value).date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise UsageError(f"{what} must be a date written YYYY-MM-DD, not {value!r}")
+        day = (value.astimezone() if value.tzinfo else value).date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(value.strip())
+    if day is None:
+        raise UsageError(f"{what} must be a date written YYYY-MM-DD, not {value!r}")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(f"{what} must be between {FIRST_DAY} and {LAST_DAY}, not {day}")
+    return day
 
 
 def local_midnight(day: date) -> datetime:
