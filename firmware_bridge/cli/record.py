@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import time
@@ -30,6 +31,17 @@ ZONE_WORDS = {
     "no_signal": "NO SIGNAL",
     "uncalibrated": "uncalibrated",
 }
+
+
+def seconds(text: str) -> float:
+    """``--duration``: a finite number of seconds above 0 (argparse says so, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {text!r}")
+    return value
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +106,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Record a session. Ctrl-C, --duration or the end of a replay ends it cleanly.",
     )
     add_source_arguments(p)
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
     add_session_arguments(p)
     p.add_argument("--json", action="store_true", help="print the session summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no live line on the terminal")

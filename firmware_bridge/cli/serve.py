@@ -16,6 +16,7 @@ from firmware_bridge.cli.record import (
     add_source_arguments,
     bridge_options,
     run_until_signalled,
+    seconds,
 )
 from firmware_bridge.launcher import Launcher, free_port
 from firmware_bridge.store import Store
@@ -26,7 +27,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8501, or a free one)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
