@@ -114,6 +114,11 @@ def _setup_logging(verbose: int, data_dir: Path) -> Path | None:
     return log_path
 
 
+def _line(exc: BaseException) -> str:
+    """An error on one line, whatever the user typed into it (a file name with a line break)."""
+    return str(exc).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``pressureguard`` console script."""
     parser = build_parser()
@@ -129,10 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         print("pressureguard: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (UsageError, NotFoundError) as exc:
-        print(f"pressureguard: {exc}", file=sys.stderr)
+        print(f"pressureguard: {_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except PressureGuardError as exc:
-        print(f"pressureguard: {exc}", file=sys.stderr)
+        print(f"pressureguard: {_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # the last line of defence: never a traceback on screen
         where = ""
@@ -143,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 where = f"; details in {log_path}"
             except OSError:
                 pass
-        print(f"pressureguard: unexpected error: {exc}{where}", file=sys.stderr)
+        print(f"pressureguard: unexpected error: {_line(exc)}{where}", file=sys.stderr)
         return EXIT_ERROR
 
 
