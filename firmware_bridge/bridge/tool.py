@@ -92,6 +92,11 @@ class ToolReports(BridgeState):
         if self._calibrated_for == DEVICE_FORCE:
             return
         self._calibrated_for = DEVICE_FORCE
+        link = self._source.link_status() if self._source is not None else None
+        if link is not None and link.device_id and self._info is None:
+            # a tool with no INFO frame (a Progressor) names itself over its own protocol
+            self.live.device_id, self.live.firmware = link.device_id, link.firmware
+            self.sessions.device_fields(device_id=link.device_id, firmware=link.firmware or "")
         what = DEVICE_FORCE_WORDS.get(self.live.format, DEVICE_FORCE_WORDS["binary"])
         self._use_calibration(CalibrationStatus.from_device(what), self.live.device_id)
 
@@ -134,6 +139,17 @@ class ToolReports(BridgeState):
             UsageError: there is nothing to tare (the reason in words).
         """
         reason = self.pipeline.request_tare()
+        if reason is not None and self._source is not None and self._source.zero_device():
+            detail = {
+                "accepted": True,
+                "asked": True,
+                "offset_n": 0.0,
+                "reason": "zeroed on the tool",
+            }
+            event = SessionEvent(self._now_s(), "tare", detail)
+            self._react(event)
+            self._emit(event)
+            return
         if reason is not None:
             raise UsageError(reason)
         self.live.taring, self.live.tare = True, None

@@ -24,4 +24,5 @@ DEVICE_FORCE_WORDS = {
     "text": "the tool's program sends force (text lines in N, g, kg or lbf)",
     "csv": "a replayed export: the force was recorded calibrated",
     "binary": "the tool sends calibrated force",
+    "progressor": "the Progressor-protocol load cell sends calibrated force (kg)",
 }

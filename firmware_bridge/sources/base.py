@@ -194,6 +194,14 @@ class Source(ABC):
         timing claims (false for replays, whose arrival is virtual)."""
         return False
 
+    def zero_device(self) -> bool:
+        """Ask the tool to zero its own scale (one that sends force, not counts).
+
+        Returns:
+            Whether the tool can do that and was asked to; False by default.
+        """
+        return False
+
     def link_status(self) -> LinkStatus | None:
         """The wireless link's facts (RSSI, battery, what the tool can do); None for a wired or
         simulated source. Cheap: safe to call on every flush."""

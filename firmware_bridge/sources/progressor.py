@@ -98,9 +98,10 @@ class ProgressorSource(Source):
         and LOCAL_LIMIT do not exist on these devices: False."""
         return frame_type == FrameType.HELLO
 
-    def tare(self) -> None:
+    def zero_device(self) -> bool:
         """Zero the device itself (its TARE_SCALE: the load on it now reads 0 kg)."""
         self.link.write(progressor.command(Command.TARE_SCALE))
+        return True
 
     def link_status(self) -> LinkStatus:
         facts = link_facts(self.link, haptics=False, battery_mv=self._battery_mv)

@@ -163,7 +163,7 @@ def test_a_progressor_is_asked_who_it_is_then_streams_force(theirs: FakeLink) ->
     assert not source.send(FrameType.HAPTIC, frames.haptic_payload(1))
     assert not source.send(FrameType.LOCAL_LIMIT, frames.local_limit_payload(100, 1))
     assert source.send(FrameType.HELLO)
-    source.tare()
+    assert source.zero_device()
     assert theirs.writes[-1] == pr.command(Command.TARE_SCALE)
     source.close()
     assert theirs.writes[-1] == pr.command(Command.STOP_WEIGHT_MEAS) and theirs.closed
