@@ -128,6 +128,8 @@ class TimingCheck:
         if not batch.device_clock or len(batch) == 0:
             return None
         arrivals = self._arrivals
+        if arrivals and host_now < arrivals[-1][0]:
+            arrivals.clear()  # the host's clock stepped back, not the tool's: judge afresh
         if arrivals:
             step = float(batch.t[0]) - arrivals[-1][3]
             if step > host_now - arrivals[-1][0] + JUMP_SLACK_S:
