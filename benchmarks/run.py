@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import dashboard, limit_change, machine, pipeline, prewarn, review, store_check
+from benchmarks import ble, dashboard, limit_change, machine, pipeline, prewarn, review, store_check
 from benchmarks.harness import write_section
 
 BENCHMARKS = {
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "limit_change": limit_change,
     "review": review,
     "prewarn": prewarn,
+    "ble": ble,
     "store_check": store_check,
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,7 +265,8 @@ class VirtualPeripheral:
             log.debug("notify failed: %s", exc)
             return
         self.sent += 1
-        self._event("tx", t=round(now, 6), data=value.hex())
+        # host clock too: a benchmark on this machine times notification → the bridge's verdict
+        self._event("tx", t=round(now, 6), mono=round(time.monotonic(), 6), data=value.hex())
 
     def _on_subscription(self, bearer: Any, notify_enabled: bool, indicate: bool) -> None:
         connection = getattr(bearer, "connection", bearer)
