@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from firmware_bridge.errors import UsageError
 from firmware_bridge.readout import Readout, chosen_unit, readout
 from firmware_bridge.store import Store
-from firmware_bridge.store.exchange import export_csv, export_json, import_file
+from firmware_bridge.store.exchange import export_session, import_file
+from firmware_bridge.store.formats import EXPORT_FORMATS, SUFFIXES
 from firmware_bridge.store.journal import check_day
 from review.stats_cache import cached_session_stats
 from review.words import calibration_words, prewarning_words
@@ -38,13 +41,21 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
-    exp = ss.add_parser("export", parents=[common], help="one row per sample (CSV) or JSON")
+    exp = ss.add_parser(
+        "export", parents=[common], help="one row per sample (CSV), JSON or Parquet"
+    )
     exp.add_argument("id", type=int)
-    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        help="csv, json or parquet (default: from the -o file's suffix, else csv)",
+    )
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     exp.set_defaults(func=cmd_export)
 
-    imp = ss.add_parser("import", parents=[common], help="add an exported session (CSV or JSON)")
+    imp = ss.add_parser(
+        "import", parents=[common], help="add an exported session (CSV, JSON or Parquet)"
+    )
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=cmd_import)
 
@@ -164,23 +175,102 @@ def _stats_text(stats: dict[str, Any], shown: Readout) -> str:
     return "\n".join(f"{key:>18}: {value}" for key, value in lines.items())
 
 
+class ProgressBar:
+    """Progress of an export or import on stderr, for work that takes over ~1 s.
+
+    On a terminal: a bar redrawn in place (ASCII, 10 times a second) and ended with a newline.
+    Otherwise (a log, a pipe): a plain line every 5 s. Nothing for work that ends sooner, and
+    never anything on standard output, which may be the exported file.
+    ``PRESSUREGUARD_PROGRESS_AFTER_S`` changes the ~1 s (tests set 0).
+    """
+
+    WIDTH = 24
+
+    def __init__(self, what: str, unit: str, stream: TextIO | None = None) -> None:
+        self.what, self.unit = what, unit
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.after_s = float(os.environ.get("PRESSUREGUARD_PROGRESS_AFTER_S", "1.0"))
+        self.started = time.monotonic()
+        self._last = -1e9
+        self._shown = False
+        self._state = (0, 0)
+
+    def _amount(self, value: int) -> str:
+        if self.unit == "MB":
+            return f"{value / 1e6:,.0f}"
+        return f"{value / 1e6:.1f} M" if value >= 1e6 else f"{value:,}"
+
+    def _text(self, done: int, total: int) -> str:
+        share = done / total if total else 1.0
+        filled = round(self.WIDTH * share)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        seconds = time.monotonic() - self.started
+        return (
+            f"{self.what} [{bar}] {share:4.0%}  {self._amount(done)} of "
+            f"{self._amount(total)} {self.unit}  {seconds:.1f} s"
+        )
+
+    def __call__(self, done: int, total: int) -> None:
+        self._state = (done, total)
+        now = time.monotonic()
+        if now - self.started < self.after_s:
+            return
+        if self.tty:
+            if now - self._last >= 0.1:
+                self.stream.write("\r" + self._text(done, total))
+                self.stream.flush()
+                self._last, self._shown = now, True
+        elif now - self._last >= 5.0:
+            print(f"pressureguard: {self._text(done, total)}", file=self.stream, flush=True)
+            self._last, self._shown = now, True
+
+    def close(self) -> None:
+        """End the bar (its last state, then a new line) if it was shown."""
+        if self._shown and self.tty:
+            self.stream.write("\r" + self._text(*self._state) + "\n")
+            self.stream.flush()
+
+
+def _export_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    suffix = args.output.suffix.lower() if args.output is not None else ""
+    by_suffix = {v: k for k, v in SUFFIXES.items()} | {".pq": "parquet"}
+    return by_suffix.get(suffix, "csv")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write one session as CSV or JSON."""
-    writer = export_csv if args.format == "csv" else export_json
+    """Write one session as CSV, JSON or Parquet, with progress on stderr."""
+    fmt = _export_format(args)
     with Store.open(args.data_dir) as store:
         store.session_summary(args.id)  # a clear "no session N" before creating any file
-        if args.output is None:
-            writer(store, args.id, sys.stdout)
-        else:
-            writer(store, args.id, args.output)
+        out: Any = args.output
+        if out is None:
+            if fmt == "parquet" and sys.stdout.isatty():
+                raise UsageError("Parquet is binary: write it to a file with -o FILE.parquet")
+            out = sys.stdout.buffer if fmt == "parquet" else sys.stdout
+        # The bar stays off a terminal that is also showing the exported text.
+        bar = ProgressBar("exporting", "samples")
+        shown = args.output is not None or not sys.stdout.isatty()
+        try:
+            export_session(store, args.id, fmt, out, progress=bar if shown else None)
+        finally:
+            bar.close()
+        if args.output is not None:
             print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import an exported session; prints the new id."""
+    """Import an exported session, with progress on stderr; prints the new id."""
     with Store.open(args.data_dir) as store:
-        print(import_file(store, args.file))
+        bar = ProgressBar(f"importing {args.file.name}", "MB")
+        try:
+            session_id = import_file(store, args.file, progress=bar)
+        finally:
+            bar.close()
+        print(session_id)
     return 0
 
 

@@ -1,25 +1,36 @@
-"""Reading a JSON export back in, with everything it recorded (see ``import_file``)."""
+"""Reading a JSON export back in with everything it recorded (see ``import_file``), and the
+session part shared with a Parquet file's head.
+
+The file is never loaded whole: :mod:`._json_stream` walks its structure, then reads the sample
+arrays side by side a block at a time.
+"""
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import math
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store._base import parse_iso
+from firmware_bridge.store._import_checks import SampleChecks
+from firmware_bridge.store._import_csv import zone_codes
 from firmware_bridge.store._importers import ImportWriter, named_errors
-from firmware_bridge.store.formats import FORMAT, FORMAT_VERSION, SAMPLE_COLUMNS, ZONE_BY_TEXT
+from firmware_bridge.store._json_stream import ColumnReader, scan
+from firmware_bridge.store.formats import FORMAT, FORMAT_VERSION, REQUIRED_COLUMNS
 from firmware_bridge.store.store import Store
 from firmware_bridge.zones import JudgedSamples, SessionEvent, Zone
 
 log = logging.getLogger(__name__)
 
+#: Samples read from each array at a time.
+BATCH = 131072
+_FLOATS = ("t_s", "raw", "force_n", "filtered_n")
 _SESSION_FIELDS = (
     "device_id",
     "firmware",
@@ -42,18 +53,15 @@ _COUNTER_KEYS = (
 )
 
 
-def _load_json(path: Path, name: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise UsageError(f"{name} is not a UTF-8 text file") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{name} line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:  # a hostile or broken file nested thousands of levels deep
-        raise UsageError(f"{name} is not a session export (nested too deep)") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+def check_head(head: dict[str, Any], name: str, *, samples: bool = True) -> dict[str, Any]:
+    """Check an export's head (``format``, ``version``, ``session``); returns the session.
+
+    Raises:
+        UsageError: not a PressureGuard export, a newer format, or a malformed part.
+    """
+    if head.get("format") != FORMAT:
         raise UsageError(f'{name} is not a PressureGuard session export (no "format": "{FORMAT}")')
-    version = doc.get("version")
+    version = head.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise UsageError(f"{name}: bad format version {version!r}")
     if version > FORMAT_VERSION:
@@ -61,54 +69,10 @@ def _load_json(path: Path, name: str) -> dict[str, Any]:
             f"{name} was written by a newer PressureGuard (format version {version}; "
             f"this one reads up to {FORMAT_VERSION})"
         )
-    for key in ("session", "samples"):
-        if not isinstance(doc.get(key), dict):
+    for key in ("session", "samples") if samples else ("session",):
+        if not isinstance(head.get(key), dict):
             raise UsageError(f'{name}: "{key}" must be a JSON object')
-    return doc
-
-
-def _json_floats(values: list[Any], column: str, name: str) -> np.ndarray:
-    try:
-        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-    except (TypeError, ValueError):
-        pass
-    for i, v in enumerate(values):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise UsageError(f"{name}: samples.{column}[{i}] is {v!r}, not a number")
-    raise UsageError(f"{name}: samples.{column} holds values that are not numbers")
-
-
-def _json_samples(doc: dict[str, Any], name: str) -> JudgedSamples:
-    for column in ("t_s", "force_n"):
-        if column not in doc:
-            raise UsageError(f'{name}: samples has no "{column}" column')
-    n = len(doc["t_s"]) if isinstance(doc["t_s"], list) else -1
-    for column in SAMPLE_COLUMNS:
-        values = doc.get(column)
-        if values is not None and (not isinstance(values, list) or len(values) != n):
-            raise UsageError(f"{name}: samples.{column} must be a list as long as samples.t_s")
-
-    def floats(column: str) -> np.ndarray:
-        if column not in doc:
-            return np.full(n, np.nan)
-        return _json_floats(doc[column], column, name)
-
-    t = floats("t_s")
-    if not np.isfinite(t).all():
-        raise UsageError(f"{name}: samples.t_s[{int(np.argmax(~np.isfinite(t)))}] is not a number")
-    zone = np.full(n, int(Zone.UNCALIBRATED), dtype=np.int8)
-    for i, label in enumerate(doc.get("zone") or []):
-        value = ZONE_BY_TEXT.get(str(label).lower())
-        if value is None:
-            raise UsageError(f"{name}: samples.zone[{i}] is {label!r}, not a zone")
-        zone[i] = value
-    return JudgedSamples(
-        t_s=t,
-        raw=floats("raw"),
-        force_n=floats("force_n"),
-        filtered_n=floats("filtered_n"),
-        zone=zone,
-    )
+    return dict(head["session"])
 
 
 def _json_time(value: Any, what: str, name: str) -> datetime:
@@ -134,47 +98,131 @@ def _json_events(value: Any, name: str) -> list[SessionEvent]:
     return events
 
 
-def import_json(store: Store, path: Path) -> int:
-    """Import a JSON export as a new session with everything it recorded (see ``import_file``)."""
-    name = path.name
-    doc = _load_json(path, name)
-    session: dict[str, Any] = doc["session"]
-    samples = _json_samples(doc["samples"], name)
-    started = _json_time(session.get("started_at"), "session.started_at", name)
-    ended = session.get("ended_at")
-    ended_at = None if ended is None else _json_time(ended, "session.ended_at", name)
-    events = _json_events(session.get("events", []), name)
-    counters = session.get("counters")
-    if not isinstance(counters, dict):
-        counters = {k: session[k] for k in _COUNTER_KEYS if k in session}
-    meta = session.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise UsageError(f"{name}: session.meta must be an object")
-    meta = meta | {"imported_from": {"file": name, "format": "json", "id": session.get("id")}}
-    status = session.get("status") if session.get("status") in ("ended", "recovered") else "ended"
-    writer = ImportWriter(store)
-    try:
-        with named_errors(name):
+class SessionPart:
+    """A file's recorded session (JSON, or a Parquet file's head): checked before anything is
+    written, then begun and finished around the samples."""
+
+    def __init__(self, session: dict[str, Any], name: str, origin: dict[str, Any]) -> None:
+        self.session, self.name = session, name
+        started = session.get("started_at")  # a file made by hand may have none: now
+        self.started = None if started is None else _json_time(started, "session.started_at", name)
+        ended = session.get("ended_at")
+        self.ended = None if ended is None else _json_time(ended, "session.ended_at", name)
+        self.events = _json_events(session.get("events", []), name)
+        counters = session.get("counters")
+        if not isinstance(counters, dict):
+            counters = {k: session[k] for k in _COUNTER_KEYS if k in session}
+        self.counters: dict[str, Any] = counters
+        meta = session.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise UsageError(f"{name}: session.meta must be an object")
+        self.meta = {k: v for k, v in meta.items() if k != "imported_from"}
+        self.origin = origin | {"id": session.get("id")}
+
+    def begin(self, store: Store, writer: ImportWriter) -> int:
+        """Create the session with its recorded details."""
+        s = self.session
+        with named_errors(self.name):
             sid = writer.begin(
-                source=str(session.get("source") or f"import:{name}"),
-                profile=str(session.get("profile") or "default"),
-                region=session.get("region"),
-                limit_n=session.get("limit_n"),
-                started_at=started,
-                meta=meta,
+                origin=self.origin,
+                meta=self.meta,
+                source=str(s.get("source") or f"import:{self.name}"),
+                profile=str(s.get("profile") or "default"),
+                region=s.get("region"),
+                limit_n=s.get("limit_n"),
+                started_at=self.started,
             )
-            fields = {k: session[k] for k in _SESSION_FIELDS if session.get(k) is not None}
+            fields = {k: s[k] for k in _SESSION_FIELDS if s.get(k) is not None}
             store.update_session(sid, **fields)
-        writer.add(samples)
-        store.add_events(sid, events)
-        store.set_counters(sid, counters)
-        writer.finish(
-            status=str(status),
-            ended_at=ended_at,
-            reason=str(session.get("end_reason") or "imported"),
+        return sid
+
+    def finish(self, store: Store, writer: ImportWriter) -> int:
+        """Add the events and counters and end the session as it was recorded."""
+        sid = writer.session_id
+        assert sid is not None
+        store.add_events(sid, self.events)
+        store.set_counters(sid, self.counters)
+        status = self.session.get("status")
+        return writer.finish(
+            status=str(status) if status in ("ended", "recovered") else "ended",
+            ended_at=self.ended,
+            reason=str(self.session.get("end_reason") or "imported"),
         )
+
+
+def import_json(
+    store: Store,
+    fh: IO[bytes],
+    size: int,
+    origin: dict[str, Any],
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Import a JSON export as a new session with everything it recorded (see
+    ``import_file``; arguments as ``_import_csv.import_csv``)."""
+    name = origin["file"]
+    not_export = f'{name} is not a PressureGuard session export (no "format": "{FORMAT}")'
+    layout = scan(fh, size, name, not_export)
+    part = SessionPart(check_head(layout.head, name), name, origin)
+    for column in REQUIRED_COLUMNS:
+        if column not in layout.arrays:
+            raise UsageError(f'{name}: samples has no "{column}" column')
+    readers = {
+        c: ColumnReader(fh, span, functools.partial(_item, name, c, 0), labels=c == "zone")
+        for c, span in layout.arrays.items()
+        if c in (*_FLOATS, "zone")
+    }
+    head_bytes = size - sum(end - start for start, end in layout.arrays.values())
+    writer = ImportWriter(store)
+    checks = SampleChecks()
+    try:
+        part.begin(store, writer)
+        index = 0
+        while True:
+            got = {c: r.take(BATCH) for c, r in readers.items()}
+            n = len(got["t_s"][1])
+            for column, (_values, nulls) in got.items():
+                if len(nulls) != n:
+                    raise UsageError(
+                        f"{name}: samples.{column} must be a list as long as samples.t_s"
+                    )
+            if n == 0:
+                break
+            samples = _samples(got, n, name, index)
+            holes = {c: got[c][1] if c in got else np.ones(n, bool) for c in _FLOATS}
+            checks.check(samples, functools.partial(_located, name, index), holes)
+            writer.add(samples)
+            index += n
+            if progress is not None:
+                progress(head_bytes + sum(r.consumed for r in readers.values()), size)
+        sid = part.finish(store, writer)
     except BaseException:
         writer.abandon()
         raise
     log.info("%s imported as session %d", name, sid)
     return sid
+
+
+def _item(name: str, column: str, base: int, i: int) -> str:
+    """Where item ``base + i`` of a sample array is: ``f.json: samples.force_n[12]``."""
+    return f"{name}: samples.{column}[{base + i}]"
+
+
+def _located(name: str, base: int, i: int, column: str) -> str:
+    return _item(name, column, base, i)
+
+
+def _samples(got: dict[str, Any], n: int, name: str, index: int) -> JudgedSamples:
+    def floats(column: str) -> np.ndarray:
+        return got[column][0] if column in got else np.full(n, np.nan)
+
+    if "zone" in got:
+        zone = zone_codes(got["zone"][0], functools.partial(_item, name, "zone", index))
+    else:
+        zone = np.full(n, int(Zone.UNCALIBRATED), dtype=np.int8)
+    return JudgedSamples(
+        t_s=floats("t_s"),
+        raw=floats("raw"),
+        force_n=floats("force_n"),
+        filtered_n=floats("filtered_n"),
+        zone=zone,
+    )

@@ -1,49 +1,34 @@
-"""Reading a CSV export back in, and the session writer every import uses (see ``import_file``).
+"""The session writer every import uses, and what imports share (see ``import_file``).
 
-An import either completes or leaves nothing behind: the session is created when the first batch
-has parsed, appended a chunk at a time, and deleted again when anything later fails.
+An import either completes or leaves nothing behind. The session is created when the first batch
+has been read and checked, written in chunks of :data:`~.compact.COMPACT_SAMPLES` samples (a few
+per short transaction, so a bridge recording meanwhile is never held up), and deleted again when
+anything later fails. Until it is complete its ``meta.imported_from.complete`` is false: a session
+left so by an import that was killed outright is removed by the next import
+(:func:`remove_unfinished_imports`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from firmware_bridge.errors import StoreError, UsageError
-from firmware_bridge.store._base import utc_iso
-from firmware_bridge.store.formats import (
-    PRESSURE_COLUMN,
-    SAMPLE_COLUMNS,
-    ZONE_BY_TEXT,
-    pressure_kpa,
-)
+from firmware_bridge.errors import NotFoundError, StoreError, UsageError
+from firmware_bridge.store._base import from_json, utc_iso
+from firmware_bridge.store.compact import COMPACT_SAMPLES
+from firmware_bridge.store.formats import pressure_kpa
 from firmware_bridge.store.store import Store
 from firmware_bridge.zones import JudgedSamples, Zone
 
 log = logging.getLogger(__name__)
 
-_BATCH = 65536  # CSV rows parsed at a time
-_CHUNK = 1024  # samples per stored chunk, so window reads stay small
-_COMMIT_EVERY = 64  # chunks per commit: bounded memory, few transactions
-
-
-def _slice(samples: JudgedSamples, start: int, stop: int) -> JudgedSamples:
-    return JudgedSamples(
-        samples.t_s[start:stop],
-        samples.raw[start:stop],
-        samples.force_n[start:stop],
-        samples.filtered_n[start:stop],
-        samples.zone[start:stop],
-    )
+_COMMIT_EVERY = 4  # chunks per commit: ~4 MB a transaction, a few ms of write lock
+_COLUMNS = ("t_s", "raw", "force_n", "filtered_n", "zone")
 
 
 @contextlib.contextmanager
@@ -55,24 +40,49 @@ def named_errors(name: str) -> Iterator[None]:
         raise UsageError(f"{name}: {exc}") from exc
 
 
+def _joined(parts: list[JudgedSamples]) -> JudgedSamples:
+    if len(parts) == 1:
+        return parts[0]
+    return JudgedSamples(*(np.concatenate([getattr(p, c) for p in parts]) for c in _COLUMNS))
+
+
+def _sliced(samples: JudgedSamples, start: int, stop: int) -> JudgedSamples:
+    return JudgedSamples(*(getattr(samples, c)[start:stop] for c in _COLUMNS))
+
+
 class ImportWriter:
-    """Creates the imported session, appends in chunks, and removes it again on failure."""
+    """Creates the imported session, appends in whole chunks, and removes it again on failure."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.session_id: int | None = None
         self.started = datetime.now(UTC)
-        self.chunks = 0
+        self.origin: dict[str, Any] = {}
+        self.samples = 0
         self.t_last: float | None = None
-        self._over_last = False
         self.time_over_s = 0.0
+        self._over_last = False
+        self._held: list[JudgedSamples] = []
+        self._held_n = 0
+        self._chunks = 0
 
-    def begin(self, **kwargs: Any) -> int:
+    def begin(self, *, origin: dict[str, Any], meta: dict[str, Any], **kwargs: Any) -> int:
+        """Create the session (``Store.begin_session``'s arguments), marked incomplete.
+
+        Args:
+            origin: where it came from (``file``, ``format`` …), kept as ``meta.imported_from``.
+            meta: the session's other meta.
+            **kwargs: ``begin_session``'s other arguments.
+        """
         self.started = kwargs.get("started_at") or self.started
-        self.session_id = self.store.begin_session(**kwargs | {"started_at": self.started})
+        self.origin = dict(origin)
+        marked = meta | {"imported_from": self.origin | {"complete": False}}
+        kwargs |= {"started_at": self.started, "meta": marked}
+        self.session_id = self.store.begin_session(**kwargs)
         return self.session_id
 
     def add(self, samples: JudgedSamples) -> None:
+        """Append checked samples (after the ones before); written a whole chunk at a time."""
         if self.session_id is None or len(samples) == 0:
             return
         t = np.asarray(samples.t_s, dtype=np.float64)
@@ -82,42 +92,91 @@ class ImportWriter:
             over = np.concatenate([[self._over_last], over])
         self.time_over_s += float(np.sum(np.diff(t)[over[:-1]]))
         self.t_last, self._over_last = float(t[-1]), bool(over[-1])
-        for start in range(0, len(samples), _CHUNK):
-            self.store.append_samples(self.session_id, _slice(samples, start, start + _CHUNK))
-            self.chunks += 1
-            if self.chunks % _COMMIT_EVERY == 0:
+        self.samples += len(samples)
+        self._held.append(samples)
+        self._held_n += len(samples)
+        if self._held_n >= COMPACT_SAMPLES:
+            self._write(final=False)
+
+    def _write(self, *, final: bool) -> None:
+        if self.session_id is None or not self._held_n:
+            return
+        held = _joined(self._held)
+        whole = len(held) if final else len(held) - len(held) % COMPACT_SAMPLES
+        for start in range(0, whole, COMPACT_SAMPLES):
+            part = _sliced(held, start, min(start + COMPACT_SAMPLES, whole))
+            self.store.append_samples(self.session_id, part)
+            self._chunks += 1
+            if self._chunks % _COMMIT_EVERY == 0:
                 self.store.commit()
+        rest = _sliced(held, whole, len(held))
+        self._held, self._held_n = ([rest] if len(rest) else []), len(rest)
 
     def finish(self, *, status: str, ended_at: datetime | None, reason: str) -> int:
+        """Write what is held, end the session and mark it complete; returns its id."""
         if self.session_id is None:
             raise ValueError("no session was started")
+        self._write(final=True)
         if ended_at is None:
             ended_at = self.started + timedelta(seconds=max(0.0, self.t_last or 0.0))
-        self.store._finish(
-            self.session_id, status=status, ended_at=utc_iso(ended_at), reason=reason
-        )
-        return self.session_id
+        sid = self.session_id
+        self.store.update_session(sid, meta={"imported_from": self.origin | {"complete": True}})
+        self.store._finish(sid, status=status, ended_at=utc_iso(ended_at), reason=reason)
+        if self.samples:
+            self.store._compact_later([sid])  # review statistics, as for a recorded session
+        return sid
 
     def abandon(self) -> None:
+        """Remove the half-written session (after any failure, even Ctrl-C)."""
         if self.session_id is None:
             return
         sid = self.session_id
+        self._held.clear()
         self.store._discard_pending(sid)
         try:
             self.store._finish(sid, status="ended", ended_at=utc_iso(), reason="import failed")
             self.store.delete_session(sid)
         except StoreError:
             log.exception("could not remove the half-imported session %d", sid)
+        log.info("the half-imported session %d was removed", sid)
 
 
-class _AreaFinder:
-    """Finds the tip area that reproduces a CSV's pressure column exactly (identical re-export)."""
+def remove_unfinished_imports(store: Store) -> list[int]:
+    """Delete sessions left incomplete by an import that was killed before it could clean up.
+
+    An import still running in another process keeps its session (the store refuses to delete
+    a session whose recorder is alive).
+
+    Returns:
+        The ids removed.
+    """
+    with store._read("look for unfinished imports") as db:
+        rows = db.execute(
+            "SELECT id, meta FROM sessions WHERE meta LIKE '%\"complete\":false%'"
+        ).fetchall()
+    removed = []
+    for sid, meta in rows:
+        origin = from_json(meta, {}).get("imported_from")
+        if not isinstance(origin, dict) or origin.get("complete") is not False:
+            continue
+        try:
+            store.delete_session(int(sid))
+        except (StoreError, NotFoundError):
+            continue  # still being imported by a live process, or gone meanwhile
+        log.warning("session %d, left half-imported by an import that was killed, removed", sid)
+        removed.append(int(sid))
+    return removed
+
+
+class AreaFinder:
+    """Finds the tip area that reproduces a file's pressure column exactly (identical re-export)."""
 
     def __init__(self) -> None:
         self.candidates: list[float] | None = None
         self.guess: float | None = None
 
     def feed(self, force: np.ndarray, pressure: np.ndarray) -> None:
+        """Narrow the candidates with one batch of forces and their pressures."""
         ok = np.isfinite(force) & np.isfinite(pressure) & (force != 0) & (pressure != 0)
         if not ok.any():
             return
@@ -133,154 +192,10 @@ class _AreaFinder:
         self.candidates = [c for c in self.candidates if np.array_equal(pressure_kpa(f, c), p)]
 
     def result(self, name: str) -> float | None:
+        """The area (cm²), or None when the pressures give none."""
         if self.guess is None or self.guess <= 0:
             return None
         if self.candidates:
             return self.candidates[0]
         log.warning("%s: pressure_kpa fits no single tip area; using %.6g cm²", name, self.guess)
         return self.guess
-
-
-# -- CSV -----------------------------------------------------------------------------------------
-
-
-def _parse_floats(
-    values: Sequence[str], column: str, lines: Sequence[int], name: str
-) -> np.ndarray:
-    with contextlib.suppress(ValueError):  # fast path: no empty (NaN) fields
-        return np.fromiter(map(float, values), np.float64, len(values))
-    with contextlib.suppress(ValueError):
-        return np.array([float(v) if v.strip() else math.nan for v in values], dtype=np.float64)
-    for value, line in zip(values, lines, strict=True):
-        try:
-            if value.strip():
-                float(value)
-        except ValueError:
-            raise UsageError(f"{name} line {line}: {column} {value!r} is not a number") from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _parse_zones(values: Sequence[str], lines: Sequence[int], name: str) -> np.ndarray:
-    try:
-        return np.array([ZONE_BY_TEXT[v.strip().lower()] for v in values], dtype=np.int8)
-    except KeyError:
-        pass
-    for value, line in zip(values, lines, strict=True):
-        if value.strip().lower() not in ZONE_BY_TEXT:
-            labels = ", ".join(z.label for z in Zone)
-            raise UsageError(f"{name} line {line}: unknown zone {value!r} (one of {labels})")
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _csv_header(reader: Any, name: str) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UsageError(f"{name} is empty") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise UsageError(f"{name} line 1: unreadable ({exc})") from None
-    columns = [h.strip() for h in header]
-    missing = [c for c in ("t_s", "force_n") if c not in columns]
-    if missing:
-        raise UsageError(
-            f"{name} line 1: not a PressureGuard CSV export (no {' or '.join(missing)} column)"
-        )
-    for column in columns:
-        if columns.count(column) > 1:
-            raise UsageError(f"{name} line 1: column {column} appears twice")
-    unknown = [c for c in columns if c not in (*SAMPLE_COLUMNS, PRESSURE_COLUMN)]
-    if unknown:
-        log.warning("%s: ignoring unknown columns %s", name, ", ".join(unknown))
-    return columns
-
-
-def _csv_batches(reader: Any, name: str, width: int) -> Iterator[tuple[Sequence[int], list[Any]]]:
-    """(line numbers, cells by column) for up to _BATCH rows at a time; blank lines skipped.
-
-    Rows are taken a batch at a time and checked in bulk; line numbers assume one line per row,
-    which holds for every export (no quoted newlines).
-    """
-    while True:
-        first = reader.line_num + 1
-        try:
-            rows: list[list[str]] = list(islice(reader, _BATCH))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise UsageError(f"{name} line {reader.line_num + 1}: unreadable ({exc})") from None
-        if not rows:
-            return
-        lines: Sequence[int] = range(first, first + len(rows))
-        if not all(rows):  # blank lines: drop them, keeping the others' line numbers
-            kept = [(line, row) for line, row in zip(lines, rows, strict=True) if row]
-            lines, rows = [k[0] for k in kept], [k[1] for k in kept]
-        for line, row in zip(lines, rows, strict=True):
-            if len(row) != width:
-                raise UsageError(f"{name} line {line}: {len(row)} fields, expected {width}")
-        if rows:
-            yield lines, list(zip(*rows, strict=True))
-
-
-def _csv_samples(
-    columns: list[str], cells: list[Any], lines: Sequence[int], name: str
-) -> tuple[JudgedSamples, np.ndarray | None]:
-    index = {c: i for i, c in enumerate(columns)}
-
-    def floats(column: str) -> np.ndarray:
-        if column not in index:
-            return np.full(len(lines), np.nan)
-        return _parse_floats(cells[index[column]], column, lines, name)
-
-    t = floats("t_s")
-    bad = ~np.isfinite(t)
-    if bad.any():
-        i = int(np.argmax(bad))
-        value = cells[index["t_s"]][i]
-        raise UsageError(f"{name} line {lines[i]}: t_s must be a number, found {value!r}")
-    if "zone" in index:
-        zone = _parse_zones(cells[index["zone"]], lines, name)
-    else:
-        zone = np.full(len(lines), int(Zone.UNCALIBRATED), dtype=np.int8)
-    samples = JudgedSamples(
-        t_s=t,
-        raw=floats("raw"),
-        force_n=floats("force_n"),
-        filtered_n=floats("filtered_n"),
-        zone=zone,
-    )
-    return samples, floats(PRESSURE_COLUMN) if PRESSURE_COLUMN in index else None
-
-
-def import_csv(store: Store, path: Path) -> int:
-    """Import a CSV export as a new session (see ``import_file``)."""
-    name = path.name
-    writer = ImportWriter(store)
-    area = _AreaFinder()
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            columns = _csv_header(reader, name)
-            for lines, cells in _csv_batches(reader, name, len(columns)):
-                samples, pressure = _csv_samples(columns, cells, lines, name)
-                if writer.session_id is None:
-                    meta = {"imported_from": {"file": name, "format": "csv"}}
-                    writer.begin(
-                        source=f"import:{name}",
-                        profile="default",
-                        region=None,
-                        limit_n=None,
-                        meta=meta,
-                    )
-                writer.add(samples)
-                if pressure is not None:
-                    area.feed(samples.force_n, pressure)
-        if writer.session_id is None:
-            raise UsageError(f"{name} has no samples after its header line")
-        tip = area.result(name)
-        if tip is not None:
-            store.update_session(writer.session_id, tip_area_cm2=tip)
-        store.set_counters(writer.session_id, {"time_over_limit_s": writer.time_over_s})
-        sid = writer.finish(status="ended", ended_at=None, reason="imported")
-    except BaseException:
-        writer.abandon()
-        raise
-    log.info("%s imported as session %d", name, sid)
-    return sid

@@ -1,60 +1,136 @@
-"""Session export (CSV, JSON) and import.
+"""Session export (CSV, JSON, Parquet) and import, streamed a batch at a time.
 
-CSV: a header line, then one row per sample with the columns ``t_s, force_n, filtered_n, zone,
-raw`` and ``pressure_kpa`` when the tip area is known (P[kPa] = 10·F[N]/A[cm²]). Floats are written
-with Python's shortest round-trip ``repr``, so a value read back is the float64 that was recorded;
-NaN is an empty field; zones are labels (``relaxed``, ``over``, ``no_signal`` …); raw counts are
-integers. JSON: ``{"format": "pressureguard-session", "version": 1, "session": summary,
-"samples": {column: [...]}}`` with NaN as null.
+The formats are described in ``docs/exchange.md``. In short: CSV has a header line, then one row
+per sample with ``t_s, force_n, filtered_n, zone, raw`` and ``pressure_kpa`` when the tip area is
+known (P[kPa] = 10·F[N]/A[cm²]); numbers read back as exactly the recorded float64, NaN is an
+empty field, zones are labels (``relaxed``, ``over``, ``no_signal`` …). JSON is
+``{"format": "pressureguard-session", "version": 1, "session": summary, "samples": {column:
+[...]}}`` with NaN as null. Parquet has the same columns (NaN as null) and the JSON head (session
+and events) in its metadata under ``pressureguard``.
 
-Both are written a batch at a time, so a 7.2-million-sample session never becomes a Python list.
+Exports read the store in batches and format them on worker threads (Arrow), so a 7.2-million-
+sample session never becomes Python objects; imports parse a block at a time (:mod:`._import_csv`,
+:mod:`._import_json`, :mod:`._import_parquet`). Both report progress through a callback.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import functools
+import io
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any
 
-from firmware_bridge.errors import NotFoundError, UsageError
-from firmware_bridge.store._base import clean_json
-from firmware_bridge.store._import_json import import_json
-from firmware_bridge.store._importers import import_csv
-from firmware_bridge.store.formats import FORMAT, FORMAT_VERSION, export_columns, format_column
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from firmware_bridge.errors import UsageError
+from firmware_bridge.store._export_arrow import csv_rows, json_items, ordered_map, record_batch
+from firmware_bridge.store._import_source import import_path
+from firmware_bridge.store.formats import (
+    EXPORT_FORMATS,
+    PARQUET_META_KEY,
+    PRESSURE_COLUMN,
+    export_columns,
+    head_json,
+)
+from firmware_bridge.store.samples import FLOAT_COLUMNS
 from firmware_bridge.store.store import Store
 
 log = logging.getLogger(__name__)
 
-_BATCH = 65536
+#: ``progress(done, total)``: samples written so far (export) or bytes read so far (import).
+Progress = Callable[[int, int], None]
+#: Samples per batch read from the store and formatted at a time.
+BATCH = 131072
+_STORE_COLUMNS = (*FLOAT_COLUMNS, "zone")
 
 
-@contextmanager
-def _text_out(out: TextIO | Path | str) -> Iterator[TextIO]:
-    """A stream as is; a path through a ``.part`` file renamed at the end, so a failed export
-    never leaves a truncated file that looks complete."""
+def _check_target(path: Path) -> None:
+    """The rule for ``-o FILE``: a new file, or a regular file that is replaced whole; never a
+    symbolic link (written through, it could overwrite any file the link points to)."""
+    if path.is_symlink():
+        raise UsageError(
+            f"{path} is a symbolic link (to {os.readlink(path)}): an export never writes "
+            "through a link; give the real path"
+        )
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{path} is not a regular file: give a file name to write")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: no such directory {path.parent}")
+
+
+class _TextSink:
+    """Bytes written to a text stream (a StringIO) as UTF-8 text."""
+
+    def __init__(self, out: io.TextIOBase) -> None:
+        self._out = out
+
+    def write(self, data: bytes) -> int:
+        self._out.write(data.decode("utf-8"))
+        return len(data)
+
+
+@contextlib.contextmanager
+def _binary_out(out: IO[Any] | Path | str) -> Iterator[Any]:
+    """A binary file object for a path, a binary stream or a text stream.
+
+    A path is written through a new temporary file beside it (created exclusively, never
+    followed through a link) that replaces the target only when the export is complete, so a
+    failed export leaves no truncated file that looks whole.
+    """
+    if isinstance(out, io.TextIOBase):
+        buffer = getattr(out, "buffer", None)
+        out.flush()
+        yield _TextSink(out) if buffer is None else buffer  # sys.stdout: straight to its bytes
+        if buffer is not None:
+            buffer.flush()
+        return
     if not isinstance(out, str | Path):
         yield out
         return
     path = Path(out)
-    part = path.with_name(path.name + ".part")
+    _check_target(path)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with part.open("w", encoding="utf-8", newline="") as fh:
+        fd = os.open(part, flags | getattr(os, "O_BINARY", 0), 0o666)  # the umask applies
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
             yield fh
-        part.replace(path)
+        os.replace(part, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(part)
 
 
-def export_csv(store: Store, session_id: int, out: TextIO | Path) -> int:
+def _batches(store: Store, session_id: int, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    return store.iter_arrays(session_id, columns, batch_size=BATCH)
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, max(total, done))
+
+
+def export_csv(
+    store: Store, session_id: int, out: IO[Any] | Path, *, progress: Progress | None = None
+) -> int:
     """Write a session's samples as CSV (see the module docstring for the format).
 
     Args:
         store: the store.
         session_id: the session.
-        out: an open text stream, or a path to create.
+        out: an open text or binary stream, or a path to create.
+        progress: called with (samples written, samples in all) after each batch.
 
     Returns:
         The number of sample rows written.
@@ -62,84 +138,144 @@ def export_csv(store: Store, session_id: int, out: TextIO | Path) -> int:
     Raises:
         NotFoundError: no such session.
         StoreError: the store cannot be read.
-        OSError: the file cannot be written.
+        UsageError: the file cannot be written there (a symbolic link, no such directory …).
     """
     summary = store.session_summary(session_id)
-    area = summary["tip_area_cm2"]
     columns = export_columns(summary)
+    total = int(summary.get("n_samples") or 0)
+    fmt = functools.partial(csv_rows, columns=columns, area=summary["tip_area_cm2"])
     rows = 0
-    with _text_out(out) as fh:
-        fh.write(",".join(columns) + "\n")
-        for batch in store.iter_samples(session_id, _BATCH):
-            cells = [format_column(batch, c, area) for c in columns]
-            fh.write("\n".join(map(",".join, zip(*cells, strict=True))))
-            fh.write("\n")
-            rows += len(batch)
+    with _binary_out(out) as fh:
+        fh.write((",".join(columns) + "\n").encode())
+        for batch, text in ordered_map(fmt, _batches(store, session_id, _STORE_COLUMNS)):
+            fh.write(text)
+            rows += len(batch["t_s"])
+            _report(progress, rows, total)
     log.info("session %d: %d samples exported as CSV", session_id, rows)
     return rows
 
 
-def export_json(store: Store, session_id: int, out: TextIO | Path) -> int:
+def export_json(
+    store: Store, session_id: int, out: IO[Any] | Path, *, progress: Progress | None = None
+) -> int:
     """Write a session as JSON: its full summary (with events) and every sample column.
 
-    Columns are streamed one at a time from the store, so memory stays small for long sessions.
-
-    Returns:
-        The number of samples written.
-
-    Raises:
-        NotFoundError: no such session.
-        StoreError: the store cannot be read.
-        OSError: the file cannot be written.
+    Each column is streamed from the store on its own (only that column is read), so memory
+    stays small for long sessions. Arguments, return value and errors as :func:`export_csv`;
+    progress counts one sample once per column.
     """
     summary = store.session_summary(session_id)
     area = summary["tip_area_cm2"]
-    head = json.dumps(
-        {"format": FORMAT, "version": FORMAT_VERSION, "session": clean_json(summary)},
-        allow_nan=False,
-        default=str,
-    )
-    rows = 0
-    with _text_out(out) as fh:
-        fh.write(head[:-1] + ',\n "samples": {')
-        for k, column in enumerate(export_columns(summary)):
-            fh.write(("," if k else "") + f"\n  {json.dumps(column)}: [")
+    columns = export_columns(summary)
+    total = int(summary.get("n_samples") or 0) * len(columns)
+    done = rows = 0
+    with _binary_out(out) as fh:
+        fh.write((head_json(summary)[:-1] + ',\n "samples": {').encode())
+        for k, column in enumerate(columns):
+            fh.write(f'{"," if k else ""}\n  "{column}": ['.encode())
+            source = "force_n" if column == PRESSURE_COLUMN else column
+            fmt = functools.partial(json_items, column=column, area=area)
             rows = 0
-            for batch in store.iter_samples(session_id, _BATCH):
-                cells = format_column(batch, column, area, as_json=True)
-                fh.write(("," if rows else "") + ",".join(cells))
-                rows += len(batch)
-            fh.write("]")
-        fh.write("\n }\n}\n")
+            for batch, text in ordered_map(fmt, _batches(store, session_id, (source,))):
+                fh.write(b"," + text if rows else text)
+                rows += len(batch[source])
+                done += len(batch[source])
+                _report(progress, done, total)
+            fh.write(b"]")
+        fh.write(b"\n }\n}\n")
     log.info("session %d: %d samples exported as JSON", session_id, rows)
     return rows
 
 
-def import_file(store: Store, path: Path) -> int:
-    """Import a session exported as JSON (full fidelity) or CSV (samples only), as a new session.
+def parquet_schema(summary: dict[str, Any]) -> pa.Schema:
+    """The Parquet schema of a session's export (docs/exchange.md), with the JSON head."""
+    types = {"zone": pa.string()}
+    fields = [
+        pa.field(c, types.get(c, pa.float64()), nullable=c != "t_s")
+        for c in export_columns(summary)
+    ]
+    return pa.schema(fields, metadata={PARQUET_META_KEY: head_json(summary).encode()})
+
+
+def export_parquet(
+    store: Store, session_id: int, out: IO[Any] | Path, *, progress: Progress | None = None
+) -> int:
+    """Write a session as Parquet: the CSV's columns, typed, and the session in the metadata.
+
+    Arguments, return value and errors as :func:`export_csv`; ``out`` must be a path or a
+    binary stream.
+    """
+    if isinstance(out, io.TextIOBase):
+        raise UsageError("Parquet is binary: write it to a file (-o FILE.parquet)")
+    summary = store.session_summary(session_id)
+    schema = parquet_schema(summary)
+    columns = schema.names
+    total = int(summary.get("n_samples") or 0)
+    fmt = functools.partial(
+        record_batch, columns=columns, tip_area_cm2=summary["tip_area_cm2"], schema=schema
+    )
+    rows = 0
+    with (
+        _binary_out(out) as fh,
+        pq.ParquetWriter(fh, schema, compression="zstd", use_dictionary=["zone"]) as writer,
+    ):
+        for batch, table in ordered_map(fmt, _batches(store, session_id, _STORE_COLUMNS)):
+            writer.write_batch(table, row_group_size=BATCH)
+            rows += len(batch["t_s"])
+            _report(progress, rows, total)
+        if rows == 0:
+            writer.write_table(schema.empty_table())
+    log.info("session %d: %d samples exported as Parquet", session_id, rows)
+    return rows
+
+
+#: Exporters by format name.
+EXPORTERS: dict[str, Callable[..., int]] = {
+    "csv": export_csv,
+    "json": export_json,
+    "parquet": export_parquet,
+}
+
+
+def export_session(
+    store: Store,
+    session_id: int,
+    fmt: str,
+    out: IO[Any] | Path,
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Export a session in ``fmt`` (``csv``, ``json`` or ``parquet``); see :func:`export_csv`.
+
+    Raises:
+        UsageError: an unknown format, or the file cannot be written there.
+    """
+    if fmt not in EXPORTERS:
+        raise UsageError(f"unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
+    return EXPORTERS[fmt](store, session_id, out, progress=progress)
+
+
+def import_file(store: Store, path: Path | str, *, progress: Progress | None = None) -> int:
+    """Import a session exported as JSON or Parquet (full fidelity) or CSV (samples only).
 
     A CSV import gets source ``import:<file name>``, profile ``default``, no region or limit,
-    and starts now; its tip area is recovered from ``pressure_kpa`` when present.
+    and starts now; its tip area is recovered from ``pressure_kpa`` when present. The file is
+    read a block at a time; the new session is written in chunks and removed again if anything
+    fails, so a refused file leaves the store as it was. Symbolic links are followed to a
+    regular file (the session records where it resolved to); anything else is refused.
 
     Args:
         store: the store to import into.
-        path: a ``.json`` or ``.csv`` export (JSON is recognised by content too).
+        path: a ``.csv``, ``.json`` or ``.parquet`` export (recognised by content too).
+        progress: called with (bytes read, file size) as the file is read.
 
     Returns:
         The new session's id.
 
     Raises:
         NotFoundError: the file does not exist.
-        UsageError: the file is not a valid export; the message names the line or field.
+        UsageError: the file is not a valid export; one line naming the problem and the line,
+            row or item where it is.
         StoreError: the store cannot be written (nothing of the import is kept).
     """
-    path = Path(path)
-    if not path.exists():
-        raise NotFoundError(f"no such file: {path}")
-    if not path.is_file():
-        raise UsageError(f"{path} is not a file")
-    with path.open("rb") as fh:
-        start = fh.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
-    if path.suffix.lower() == ".json" or start.startswith(b"{"):
-        return import_json(store, path)
-    return import_csv(store, path)
+    return import_path(store, Path(path), progress)

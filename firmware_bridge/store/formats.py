@@ -1,29 +1,53 @@
-"""Text formats shared by export and import: columns, number formatting, zone labels.
+"""What export and import share: the columns, zone labels, the JSON/Parquet head, and the limits
+an imported sample must keep.
 
-Floats are written with Python's shortest round-trip ``repr``, so a value read back is exactly the
-float64 that was recorded.
+The file formats themselves are described in ``docs/exchange.md``. Numbers are written as the
+shortest text that reads back as exactly the recorded float64, so a round trip changes no value.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 
-from firmware_bridge.zones import JudgedSamples, Zone
+from firmware_bridge.store._base import clean_json
+from firmware_bridge.zones import Zone
 
-#: The ``format`` tag of a JSON export, and the newest version this code writes and reads.
+#: The ``format`` tag of a JSON export (and of a Parquet file's head), and the newest version
+#: this code writes and reads.
 FORMAT = "pressureguard-session"
 FORMAT_VERSION = 1
-#: CSV/JSON sample columns in order; ``pressure_kpa`` follows when the tip area is known.
+#: Export formats, as ``sessions export --format`` names them.
+EXPORT_FORMATS = ("csv", "json", "parquet")
+#: File suffixes of the export formats.
+SUFFIXES = {"csv": ".csv", "json": ".json", "parquet": ".parquet"}
+#: Sample columns in order; ``pressure_kpa`` follows when the tip area is known.
 SAMPLE_COLUMNS = ("t_s", "force_n", "filtered_n", "zone", "raw")
 PRESSURE_COLUMN = "pressure_kpa"
+#: Columns an import reads; ``pressure_kpa`` only gives back the tip area.
+KNOWN_COLUMNS = (*SAMPLE_COLUMNS, PRESSURE_COLUMN)
+#: Columns every import needs.
+REQUIRED_COLUMNS = ("t_s", "force_n")
+#: The Parquet file's key-value metadata entry holding the JSON head (session and events).
+PARQUET_META_KEY = b"pressureguard"
 
 _ZONE_VALUES = {int(z): z.label for z in Zone}
-# int8 zone value + 128 → label (an unknown value is written as its number).
-_ZONE_LUT = np.array([_ZONE_VALUES.get(v, str(v)) for v in range(-128, 128)], dtype=object)
+#: int8 zone value + 128 → its label (a value with no zone is written as its number).
+ZONE_LABELS = tuple(_ZONE_VALUES.get(v, str(v)) for v in range(-128, 128))
 #: What import accepts in a zone field: labels, and the numbers of the enum.
 ZONE_BY_TEXT = {z.label: int(z) for z in Zone} | {str(int(z)): int(z) for z in Zone}
+
+# -- what an imported sample must be (docs/exchange.md, "What import refuses") ---------------------
+
+#: Latest sample time (s after the session's start): 31 days.
+MAX_T_S = 31 * 86400.0
+#: Force range (N) a hand-held tool can report: a pull of 1 kN or a push of 100 kN is not a reading.
+MIN_FORCE_N = -1_000.0
+MAX_FORCE_N = 100_000.0
+#: Largest raw count magnitude: the wire protocol's counts are 32-bit.
+MAX_ABS_RAW = 2.0**31
 
 
 def pressure_kpa(force_n: np.ndarray, tip_area_cm2: float) -> np.ndarray:
@@ -31,52 +55,22 @@ def pressure_kpa(force_n: np.ndarray, tip_area_cm2: float) -> np.ndarray:
     return 10.0 * force_n / tip_area_cm2
 
 
-def format_floats(values: np.ndarray, null: str, *, json_safe: bool = False) -> list[str]:
-    """Each float as its shortest round-trip text; NaN as ``null``.
-
-    Args:
-        values: float64 array.
-        null: what to write for NaN ('' in CSV, 'null' in JSON).
-        json_safe: write ±inf as ±1e999 (valid JSON that reads back as inf).
-    """
-    out = list(map(repr, values.tolist()))
-    for i in np.flatnonzero(~np.isfinite(values)).tolist():
-        v = values[i]
-        if np.isnan(v):
-            out[i] = null
-        elif json_safe:
-            out[i] = "1e999" if v > 0 else "-1e999"
-    return out
-
-
-def format_raw(values: np.ndarray, null: str, *, json_safe: bool = False) -> list[str]:
-    """Raw counts: whole numbers without a trailing '.0', others like :func:`format_floats`."""
-    whole = np.isfinite(values) & (np.abs(values) < 2.0**53) & (values == np.trunc(values))
-    if whole.all():
-        return list(map(str, values.astype(np.int64).tolist()))
-    out = format_floats(values, null, json_safe=json_safe)
-    for i in np.flatnonzero(whole).tolist():
-        out[i] = str(int(values[i]))
-    return out
-
-
-def format_column(
-    samples: JudgedSamples, column: str, tip_area_cm2: float | None, *, as_json: bool = False
-) -> list[str]:
-    """One export column of a batch as text cells (JSON: zone labels quoted, NaN null)."""
-    null = "null" if as_json else ""
-    if column == "zone":
-        labels: list[str] = _ZONE_LUT[np.asarray(samples.zone, dtype=np.int16) + 128].tolist()
-        return [f'"{z}"' for z in labels] if as_json else labels
-    if column == "raw":
-        return format_raw(samples.raw, null, json_safe=as_json)
-    if column == PRESSURE_COLUMN:
-        if tip_area_cm2 is None:
-            raise ValueError("pressure needs the tip area")
-        return format_floats(pressure_kpa(samples.force_n, tip_area_cm2), null, json_safe=as_json)
-    return format_floats(getattr(samples, column), null, json_safe=as_json)
-
-
 def export_columns(summary: dict[str, Any]) -> list[str]:
     """The sample columns an export of this session has."""
     return [*SAMPLE_COLUMNS, *([PRESSURE_COLUMN] if summary.get("tip_area_cm2") else [])]
+
+
+def head_json(summary: dict[str, Any]) -> str:
+    """The JSON head of an export: ``{"format", "version", "session"}`` (the summary with its
+    events), the same in a JSON export and in a Parquet file's metadata."""
+    return json.dumps(
+        {"format": FORMAT, "version": FORMAT_VERSION, "session": clean_json(summary)},
+        allow_nan=False,
+        default=str,
+    )
+
+
+def shown_name(name: str) -> str:
+    """A file name fit for a one-line message: control characters escaped, at most 80 chars."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+    return text if len(text) <= 80 else text[:77] + "…"

@@ -250,7 +250,11 @@ def test_missing_file_and_minimal_csv(store: Store, tmp_path: Path) -> None:
 
 
 def test_json_nested_too_deep_is_refused_in_words(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    head = '{"format": "pressureguard-session", "version": 1, "session": '
+    path = _write(tmp_path, "deep.json", head + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(UsageError, match="nested too deep"):
+        import_file(store, path)
+    path = _write(tmp_path, "list.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UsageError, match="^list.json is not a PressureGuard session export"):
         import_file(store, path)
     assert store.list_sessions() == []
