@@ -46,6 +46,8 @@ class Commandable(Protocol):
 
     def tare(self) -> None: ...
 
+    def set_lsl(self, on: bool) -> None: ...
+
     def reload_calibration(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -125,6 +127,8 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
         bridge.haptic_test()
     elif kind == "tare":
         bridge.tare()
+    elif kind == "lsl":
+        bridge.set_lsl(bool(args.get("on")))
     elif kind in ("stop", "shutdown"):
         bridge.stop()
     else:

@@ -57,6 +57,7 @@ class LiveState:
     taring: bool = False  # a Zero asked for is being taken
     tare: dict[str, Any] | None = None  # the outcome of the last Zero asked for
     ppt: dict[str, Any] | None = None  # a guided threshold measurement's status, if one runs
+    lsl: bool = False  # a Lab Streaming Layer outlet is streaming
     link: dict[str, Any] | None = None  # a wireless link's facts (LinkStatus), None when wired
 
     def show_samples(

@@ -205,3 +205,16 @@ if st.button(
     st.rerun()
 if state is None:
     st.caption("Start PressureGuard first (`pressureguard run SOURCE` or `pressureguard demo`).")
+
+st.subheader("Lab Streaming Layer")
+st.caption(
+    "For research labs: stream the calibrated force, the filtered force and the zone as an LSL "
+    "stream named PressureGuard, on LSL's clock, so LabRecorder records it beside EEG or EMG."
+)
+streaming = bool((state or {}).get("lsl"))
+wanted = st.toggle(
+    "Stream to LSL", value=streaming, disabled=state is None or waiting, key="pg_lsl"
+)
+if state is not None and wanted != streaming:
+    common.post_and_wait(store, "lsl", {"on": wanted})  # a refusal shows as the page's flash
+    st.rerun()

@@ -127,6 +127,8 @@ class Connection(BridgeState):
         """A (re)opened source may be another tool, on another clock, with another calibration."""
         self.timebase.new_segment()
         self.timing.reset()
+        if self.lsl is not None:
+            self.lsl.new_segment()
         self._info = None
         self._info_deadline = None
         self._calibrated_for = None

@@ -25,14 +25,17 @@ from firmware_bridge.bridge.tuning import (
     COMMAND_POLL_S,
     DRIFT_WARNING_N,
     DRIFT_WARNING_SETTING,
+    FINAL_WAIT_S,
     FLUSH_S,
+    STORE_WAIT_S,
 )
 from firmware_bridge.claims import TimingCheck
 from firmware_bridge.commands import poll_commands
-from firmware_bridge.errors import SourceError, SourceLostError
+from firmware_bridge.errors import SourceError, SourceLostError, StoreBusyError
 from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.limit_control import LimitControl
 from firmware_bridge.live import LiveState, RateMeter
+from firmware_bridge.lsl_outlet import LslOutlet
 from firmware_bridge.pipeline.predict import DEFAULT_LEAD_S, LEAD_SETTING
 from firmware_bridge.pipeline.signal import PipelineConfig, SignalPipeline
 from firmware_bridge.readings import (
@@ -101,6 +104,10 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         self._last_valid_host: float | None = None
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
+        self._busy_since: float | None = None  # since when another program locks the store
+        self.lsl: LslOutlet | None = None
+        if options.lsl:
+            self.set_lsl(True)
         self._use_tip()
         self.limits.resolve(options.profile, region, options.limit_n)
 
@@ -123,6 +130,21 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         """Ask the loop to end cleanly (safe from a signal handler)."""
         self._stop = True
 
+    def set_lsl(self, on: bool) -> None:
+        """Start or stop streaming to Lab Streaming Layer (``--lsl``, the Device page's switch).
+
+        Raises:
+            SourceUnavailableError: pylsl is not installed (nothing changes).
+        """
+        if on and self.lsl is None:
+            rate = self.live.nominal_rate_hz or 0.0
+            self.lsl = LslOutlet(f"pressureguard:{self.options.source}", rate)
+            log.info("streaming to LSL as %r", self.lsl.name)
+        elif not on and self.lsl is not None:
+            self.lsl.close()
+            self.lsl = None
+        self.live.lsl = self.lsl is not None
+
     def run(self) -> int | None:
         """Serve the tool until stopped, the duration passes or a replay ends.
 
@@ -134,6 +156,7 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
                 created). When serving, an unavailable source is retried instead.
             StoreError: the store failed; everything committed before stays readable.
         """
+        self.store.set_busy_timeout(STORE_WAIT_S)
         recovered = self.store.recover_orphans()
         if recovered:
             log.warning("closed %d session(s) left open by a recorder that died", len(recovered))
@@ -190,7 +213,24 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         return self._now_s() >= duration or (wall_elapsed is not None and wall_elapsed >= duration)
 
     def _flush(self) -> None:
-        """Every ≤ 50 ms: the session's data, then the live feed and live state."""
+        """Every ≤ 50 ms: the session's data, then the live feed and live state.
+
+        A store another program keeps locked is retried at the next flush: what was to be
+        written waits in memory (nothing is lost) and the judging goes on meanwhile.
+        """
+        try:
+            self._write_out()
+        except StoreBusyError as exc:
+            if self._busy_since is None:
+                self._busy_since = time.monotonic()
+                log.warning("%s: keeping the samples and trying again", exc)
+            return
+        if self._busy_since is not None:
+            waited = time.monotonic() - self._busy_since
+            self._busy_since = None
+            log.warning("store free again after %.1f s: everything kept was saved", waited)
+
+    def _write_out(self) -> None:
         self.live.rate_hz = self.rate.rate_hz()
         if self.sessions.recorder is not None:
             self.sessions.recorder.flush(self.pipeline.totals, self.live)
@@ -204,7 +244,10 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         self.store.set_live(self.session_id, self.live.as_dict())
 
     def _poll_commands(self) -> int | None:
-        return poll_commands(self.store, self)
+        try:
+            return poll_commands(self.store, self)
+        except StoreBusyError:
+            return None  # the commands wait in the store: taken at the next poll
 
     @property
     def default_profile(self) -> str:
@@ -223,6 +266,7 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
                 self.feedback.off(self._source)
             self.live.connected = False
             self.live.show_no_signal("bridge stopped")
+            self.store.set_busy_timeout(FINAL_WAIT_S)  # what is kept must be saved now
             self._flush()
             self.stop_session()
             self.store.set_live(None, self.live.as_dict())
@@ -231,6 +275,7 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+            self.set_lsl(False)
 
 
 def _drift_warning_n(store: Store) -> float:

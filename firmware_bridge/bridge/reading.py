@@ -147,6 +147,8 @@ class ReadingPart(BridgeState):
         if self.sessions.recorder is not None:
             self.sessions.recorder.samples(judged)
         self._live_samples.append(judged)
+        if self.lsl is not None:
+            self.lsl.push(judged)
         self.limits.feed(judged, self.options.limit_n)
         t_last = float(judged.t_s[-1])
         self.live.show_samples(

@@ -16,6 +16,7 @@ from firmware_bridge.claims import ClaimFault, TimingCheck
 from firmware_bridge.feedback import ToolFeedback
 from firmware_bridge.limit_control import LimitControl
 from firmware_bridge.live import LiveState, RateMeter
+from firmware_bridge.lsl_outlet import LslOutlet
 from firmware_bridge.pipeline.signal import SignalPipeline
 from firmware_bridge.readings import DeviceInfo, DeviceStatus, SampleBatch
 from firmware_bridge.recorder import FaultTally, Sessions
@@ -47,6 +48,7 @@ class RecordOptions:
     reconnect: bool = True
     started_at: datetime | None = None  # for seeded sessions; default: now
     record_session: bool = True
+    lsl: bool = False  # also stream to a Lab Streaming Layer outlet
 
 
 class BridgeState:
@@ -78,6 +80,7 @@ class BridgeState:
     _last_valid_host: float | None
     _no_signal: bool
     _lost_at: float | None  # session time of the last sample before a loss
+    lsl: LslOutlet | None
 
     # -- defined by the core --------------------------------------------------------------------
 

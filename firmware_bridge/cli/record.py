@@ -95,6 +95,9 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", metavar="VALUE", help="comfort limit: 15N, 150kPa, 1.5kgf")
     parser.add_argument("--capture", type=Path, metavar="FILE", help="save the raw bytes (.bin)")
+    parser.add_argument(
+        "--lsl", action="store_true", help="stream force and zone to Lab Streaming Layer too"
+    )
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -151,6 +154,7 @@ def bridge_options(args: argparse.Namespace, *, record_session: bool) -> RecordO
         limit_n=parse_force(args.limit, pressure_area(tip)) if args.limit else None,
         duration_s=getattr(args, "duration", None),
         capture=args.capture,
+        lsl=args.lsl,
         record_session=record_session,
     )
 

@@ -69,6 +69,8 @@ def bridge_argv(args: argparse.Namespace, data_dir: Path) -> list[str]:
     ):
         if value is not None:
             argv += [flag, str(value)]
+    if args.lsl:
+        argv.append("--lsl")
     return argv
 
 
