@@ -9,6 +9,7 @@
      │    └── SourceLostError         an open source went away (unplugged, pty closed, BLE dropped)
      ├── ProtocolError                bytes not understood at all (never one bad frame)
      ├── StoreError                   the store cannot be read or written (disk full, corrupt)
+     │    ├── StoreBusyError          another process holds the store's write lock
      │    └── StoreDamagedError       the store file is damaged: kept aside, waiting for repair
      ├── NotFoundError                a session, profile or file named by the user does not exist
      └── UsageError                   a value given by the user is malformed (unit, region, option)
@@ -48,6 +49,11 @@ class ProtocolError(PressureGuardError):
 
 class StoreError(PressureGuardError):
     """The session store cannot be read or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process kept the store locked for writing longer than this one would wait; what
+    was to be written is kept and can be written later."""
 
 
 class StoreDamagedError(StoreError):

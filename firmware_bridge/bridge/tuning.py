@@ -8,6 +8,10 @@ READ_TIMEOUT_S = 0.01
 #: How long samples wait for the INFO frame (the calibration) before being judged uncalibrated.
 INFO_WAIT_S = 1.0
 RECONNECT_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0)
+#: How long a store write waits for another program's lock before trying again at the next flush
+#: (the loop must go on judging), and how long the last one, at the end, waits.
+STORE_WAIT_S = 0.1
+FINAL_WAIT_S = 30.0
 #: Commands (a changed limit) are looked for as often as the store is written: a limit set on
 #: the dashboard is judged within 2 × 25 ms.
 COMMAND_POLL_S = FLUSH_S

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from firmware_bridge.errors import StoreDamagedError, StoreError, UsageError
+from firmware_bridge.errors import StoreBusyError, StoreDamagedError, StoreError, UsageError
 from firmware_bridge.store import damage, integrity
 from firmware_bridge.store.schema import migrate
 
@@ -151,9 +151,8 @@ def store_error(path: Path, action: str, exc: sqlite3.Error) -> StoreError:
             "(everything saved before this is kept)"
         )
     elif primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
-        msg = (
-            f"store busy: could not {action}; another PressureGuard process kept {path} "
-            f"locked for more than {BUSY_TIMEOUT_S:g} s"
+        return StoreBusyError(
+            f"store busy: could not {action}; another program keeps {path} locked"
         )
     elif primary == sqlite3.SQLITE_READONLY or "readonly" in text:
         msg = f"store is read-only: could not {action} in {path}; check the file permissions"
@@ -258,6 +257,13 @@ class StoreBase:
             raise
         self._db = db
         log.debug("store %s open", self.path)
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a write waits for another process's write lock before :class:`StoreBusyError`
+        (default :data:`BUSY_TIMEOUT_S`; the bridge waits less and retries, so its loop never
+        stalls)."""
+        with self._lock:
+            self._conn().execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
 
     def _close_connection(self, db: sqlite3.Connection) -> None:
         """Close a connection this Store opened (and let the damage code know)."""
