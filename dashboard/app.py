@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import resources
+from dashboard.display_mode import display_toggle
 from dashboard.unit_picker import unit_picker
 from firmware_bridge.errors import PressureGuardError
 
@@ -31,7 +32,9 @@ page = st.navigation(pages)
 try:
     store = resources.get_store()
 except PressureGuardError:
-    pass  # every page says so itself; without a store there is no unit to pick
+    display_toggle(None)  # the focus ring and readable captions all the same
+    # every page says so itself; without a store there is no unit to pick
 else:
     unit_picker(store)  # in the sidebar of every page, before the page reads the unit
+    display_toggle(store)  # large text and high contrast: the CSS for every page
 page.run()

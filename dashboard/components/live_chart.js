@@ -5,6 +5,22 @@
 // with live_sound.js and live_view.js, ppt_panel.js or session_chart.js).
 
 const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
+// The bands' words: colour is never the only sign of a zone.
+const BAND_WORDS = { target: "in your range", over: "over", danger: "danger" };
+const BANDS = [
+  ["target", 0.8, 1.0],
+  ["over", 1.0, 1.2],
+  ["danger", 1.2, Infinity],
+];
+
+/** The canvas's text size (px), font and line width (0: the chart's own): the page's large-text
+ * mode sets --pg-chart-font and --pg-chart-line on our components (dashboard/display_mode.py). */
+function chartStyle(canvas) {
+  const css = window.getComputedStyle(canvas);
+  const px = parseFloat(css.getPropertyValue("--pg-chart-font")) || 13;
+  const line = parseFloat(css.getPropertyValue("--pg-chart-line")) || 0;
+  return { px, font: `${px}px sans-serif`, line };
+}
 
 /** A number with `digits` decimals, "—" when not known, never "-0.0". */
 function fmt(value, digits) {
@@ -59,22 +75,19 @@ function drawChart(canvas, curve) {
   for (let i = start; i < n; i += 1) {
     if (ts[i] >= from && fs[i] !== null && fs[i] * k * 1.1 > top) top = fs[i] * k * 1.1;
   }
-  const left = 48;
-  const right = 84;
+  const style = chartStyle(canvas);
+  const grow = style.px / 13;
+  const left = Math.round(48 * grow);
+  const right = Math.round(84 * grow);
   const pad = 10;
   const plotW = Math.max(10, width - left - right);
-  const plotH = Math.max(10, height - 2 * pad - 22);
+  const plotH = Math.max(10, height - 2 * pad - 9 - style.px);
   const x = (t) => left + ((t - from) / windowS) * plotW;
   const y = (f) => pad + plotH - (Math.max(0, f) / top) * plotH;
 
-  g.font = "13px sans-serif";
+  g.font = style.font;
   if (limit) {
-    const bands = [
-      ["target", 0.8, 1.0],
-      ["over", 1.0, 1.2],
-      ["danger", 1.2, Infinity],
-    ];
-    for (const [name, lo, hi] of bands) {
+    for (const [name, lo, hi] of BANDS) {
       const yTop = y(Math.min(hi * limit, top));
       g.fillStyle = BAND[name];
       g.fillRect(left, yTop, plotW, y(lo * limit) - yTop);
@@ -107,6 +120,18 @@ function drawChart(canvas, curve) {
   g.restore();
 
   if (limit) {
+    // each band's words at its left end, where they are only under the oldest part of the curve
+    g.fillStyle = "#1f2328";
+    g.textAlign = "left";
+    g.textBaseline = "middle";
+    for (const [name, lo, hi] of BANDS) {
+      const yTop = y(Math.min(hi * limit, top));
+      const yBottom = y(lo * limit);
+      if (yBottom - yTop >= style.px + 2) g.fillText(BAND_WORDS[name], left + 6, (yTop + yBottom) / 2);
+    }
+  }
+
+  if (limit) {
     g.strokeStyle = "#1f2328";
     g.lineWidth = 2;
     g.setLineDash([8, 5]);
@@ -128,7 +153,7 @@ function drawChart(canvas, curve) {
   g.clip();
   const live = curve.live;
   g.strokeStyle = live ? "#111418" : "#8a9099";
-  g.lineWidth = 2.5;
+  g.lineWidth = style.line || 2.5;
   g.lineJoin = "round";
   g.beginPath();
   let pen = false;

@@ -18,6 +18,22 @@ const shownForce = (f) => (Number.isFinite(f) && f < 0 && f > -0.5 ? 0 : f);
 const readoutOf = (r) => (r && Number.isFinite(r.per_newton) && r.unit ? r : NEWTONS);
 // An asked-for Zero's outcome stays in view this long (ms).
 const TARE_SHOWN_MS = 10000;
+// No flashing: a lower judged zone is shown only after the higher one has been on screen this
+// long (ms), so the colours cannot change back and forth more than 1000 / ZONE_HOLD_MS = 2.5
+// times a second (WCAG: at most 3 flashes a second). A higher zone, NO SIGNAL and
+// Uncalibrated show at once: the screen only ever warns longer, never later.
+const ZONE_HOLD_MS = 400;
+const JUDGED = { relaxed: 0, target: 1, over: 2, danger: 3 };
+// Units as a voice says them ("Ease off, 12.3 newtons").
+const SPOKEN_UNITS = {
+  N: "newtons",
+  kgf: "kilograms-force",
+  lbf: "pounds-force",
+  kPa: "kilopascals",
+  "kgf/cm²": "kilograms-force per square centimetre",
+};
+// What each cue says before the number.
+const CUE_WORDS = { Stop: "Stop, too much pressure" };
 
 class LiveView {
   constructor(root) {
@@ -33,6 +49,7 @@ class LiveView {
     this.tareKey = null;
     this.tareSeenAt = 0;
     this.zone = "no_signal";
+    this.zoneSince = 0;
     this.prev = { zone: "no_signal", ramp: false, release: false, prewarn: false };
     this.updates = 0;
     this.lastMessageAt = 0;
@@ -207,7 +224,7 @@ class LiveView {
 
   showState(state, lostReason) {
     const s = state || { zone: "no_signal", message: lostReason };
-    const zone = ZONES[s.zone] ? s.zone : "no_signal";
+    const zone = this.steady(ZONES[s.zone] ? s.zone : "no_signal");
     const known = zone !== "no_signal" && zone !== "uncalibrated";
     const force = known ? shownForce(s.force_n) : null;
     const r = readoutOf(s.readout);
@@ -275,6 +292,17 @@ class LiveView {
     this.dirty = true;
   }
 
+  /** The zone to show: the judged one, except that a step down between judged zones waits
+   * until the higher zone has been shown for ZONE_HOLD_MS (no flashing). */
+  steady(zone) {
+    const now = performance.now();
+    const shown = this.zone;
+    const down = zone in JUDGED && shown in JUDGED && JUDGED[zone] < JUDGED[shown];
+    if (down && now - this.zoneSince < ZONE_HOLD_MS) return shown;
+    if (zone !== shown) this.zoneSince = now;
+    return zone;
+  }
+
   /** The zero's state: a Zero being taken, its outcome for a while, or a drift warning. */
   noticeText(s, lostReason, r) {
     if (lostReason || s.stale) return "";
@@ -340,13 +368,22 @@ class LiveView {
     this.prev = { zone, ramp, release, prewarn };
   }
 
-  say(text) {
+  say(cue) {
     if (!this.speech || this.sound.muted || !window.speechSynthesis) return;
     const now = performance.now();
-    if (now - (this.said.get(text) || -Infinity) < SAY_AGAIN_MS) return;
-    this.said.set(text, now);
+    if (now - (this.said.get(cue) || -Infinity) < SAY_AGAIN_MS) return;
+    this.said.set(cue, now);
     window.speechSynthesis.cancel();
-    window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+    window.speechSynthesis.speak(new SpeechSynthesisUtterance(this.spoken(cue)));
+  }
+
+  /** A cue in words with the number in the user's unit: "Ease off, 12.3 newtons". */
+  spoken(cue) {
+    const words = CUE_WORDS[cue] || cue;
+    const force = shownForce((this.state || {}).force_n);
+    if (!Number.isFinite(force)) return words;
+    const r = this.readout;
+    return `${words}, ${numberIn(force, r)} ${SPOKEN_UNITS[r.unit] || r.unit}`;
   }
   draw() {
     this.frame = window.requestAnimationFrame(() => this.draw());

@@ -48,7 +48,7 @@ class PptPanel {
     this.lost = false;
     this.pending = { phase: null, since: 0 };
     this.triggeredAt = -Infinity;
-    this.cancelArmed = 0;
+    this.cancelArmed = -Infinity; // not asked yet (0 would be "just asked" on a new page)
     this.dirty = true;
     this.onKey = (event) => this.key(event);
     this.unlock = () => this.sound.unlock();
@@ -121,7 +121,7 @@ class PptPanel {
       window.setTimeout(() => this.render(), 5100);
       return;
     }
-    this.cancelArmed = 0;
+    this.cancelArmed = -Infinity;
     this.send("action", { kind: "cancel" });
   }
 
@@ -397,13 +397,14 @@ function drawRamp(canvas, c) {
     }
   }
   const top = Math.max(peak * 1.2, c.target * Math.max(4, until + 1), 2);
-  const left = 48;
+  const style = chartStyle(canvas); // the page's large-text mode (live_chart.js)
+  const left = Math.round(48 * (style.px / 13));
   const pad = 12;
   const plotW = Math.max(10, width - left - 2 * pad);
   const plotH = Math.max(10, height - 2 * pad - 20);
   const x = (s) => left + (s / span) * plotW;
   const y = (f) => pad + plotH - (Math.max(f, 0) / top) * plotH; // clipped to the plot
-  g.font = "13px sans-serif";
+  g.font = style.font;
   g.save();
   g.beginPath();
   g.rect(left, pad, plotW, plotH);
@@ -430,7 +431,7 @@ function drawRamp(canvas, c) {
     g.fill();
   }
   g.strokeStyle = c.live ? "#111418" : "#8a9099";
-  g.lineWidth = 3;
+  g.lineWidth = style.line || 3;
   g.lineJoin = "round";
   g.beginPath();
   xs.forEach((s, i) => (i === 0 ? g.moveTo(x(s), y(ys[i])) : g.lineTo(x(s), y(ys[i]))));

@@ -3,23 +3,54 @@
 // the visible window at about two points per pixel (min/max per bucket, so peaks survive; every
 // sample once the window holds few enough), the previous request aborted. Zooming never reruns
 // Streamlit; when the page asks (`data.report`), the chart tells it once, as the state value
-// `drawn`, that its first curve is drawn (or why not). (Joined after live_chart.js: `BAND` and
-// `niceStep` come from there.)
+// `drawn`, that its first curve is drawn (or why not). (Joined after live_chart.js: `BAND`,
+// `BANDS`, `BAND_WORDS`, `chartStyle` and `niceStep` come from there.)
 
 const INK = "#111418";
 const MUTED = "#4a5059";
 const RAW = "#aab1ba";
 const COMPARE = "#1f6fd1";
 const ZONE_INK = { 2: "#b86e00", 3: "#c8102e", "-1": "#8a9099", "-2": "#8a9099" };
+// Over and danger are drawn thicker as well as in their colour (the legend shows the same).
+const ZONE_WEIGHT = { 2: 1.6, 3: 2.3 };
 const RANK = { no_signal: -2, uncalibrated: -1, relaxed: 0, target: 1, over: 2, danger: 3 };
+// Each marker has its own shape as well as its colour (and its words in the tooltip).
 const MARKS = {
-  over: { colour: "#b86e00", words: "Over the limit" },
-  danger: { colour: "#c8102e", words: "Far over the limit (danger)" },
-  ramp: { colour: "#6f3db8", words: "Ramp warning: pressing too fast" },
-  hold: { colour: "#1f6fd1", words: "Hold prompt: release this spot" },
-  button: { colour: "#2d7a3e", words: "Button pressed" },
-  gap: { colour: "#6b717a", words: "Signal lost" },
+  over: { colour: "#b86e00", words: "Over the limit", shape: "triangle" },
+  danger: { colour: "#c8102e", words: "Far over the limit (danger)", shape: "diamond" },
+  ramp: { colour: "#6f3db8", words: "Ramp warning: pressing too fast", shape: "chevron" },
+  hold: { colour: "#1f6fd1", words: "Hold prompt: release this spot", shape: "square" },
+  button: { colour: "#2d7a3e", words: "Button pressed", shape: "circle" },
+  gap: { colour: "#6b717a", words: "Signal lost", shape: "bar" },
 };
+
+/** One event marker's outline, centred on px, in the strip from `top` to `top + 10`. */
+function markPath(g, shape, px, top) {
+  const mid = top + 5;
+  g.beginPath();
+  if (shape === "diamond") {
+    g.moveTo(px, top - 1);
+    g.lineTo(px + 6, mid);
+    g.lineTo(px, top + 11);
+    g.lineTo(px - 6, mid);
+  } else if (shape === "square") {
+    g.rect(px - 4.5, top + 0.5, 9, 9);
+  } else if (shape === "circle") {
+    g.arc(px, mid, 5, 0, 2 * Math.PI);
+  } else if (shape === "bar") {
+    g.rect(px - 2, top - 1, 4, 12);
+  } else if (shape === "chevron") {
+    g.moveTo(px, top);
+    g.lineTo(px + 6, top + 10);
+    g.lineTo(px, top + 6);
+    g.lineTo(px - 6, top + 10);
+  } else {
+    g.moveTo(px - 5, top);
+    g.lineTo(px + 5, top);
+    g.lineTo(px, top + 10);
+  }
+  g.closePath();
+}
 const PAD = { left: 56, right: 14, top: 24, bottom: 28 };
 const MIN_SPAN_S = 0.1;
 const DEBOUNCE_MS = 120;
@@ -427,7 +458,8 @@ class SessionChart {
     const prepared = prepareCanvas(canvas);
     if (!prepared) return;
     const { g, width, height } = prepared;
-    g.font = "12px sans-serif";
+    const style = chartStyle(canvas);
+    g.font = style.px === 13 ? "12px sans-serif" : style.font;
     this.pattern = this.pattern || hatch(g);
     const whole = this.main?.whole;
     if (!whole) return;
@@ -488,7 +520,9 @@ class SessionChart {
     }
     let shown = 0;
     for (const piece of mainPieces) {
-      shown += this.trace(g, piece, "filtered_n", x, y, 0, (z) => ZONE_INK[z] || INK, 2.25);
+      const colourOf = (z) => ZONE_INK[z] || INK;
+      const weightOf = (z) => ZONE_WEIGHT[z] || 1;
+      shown += this.trace(g, piece, "filtered_n", x, y, 0, colourOf, 2.25, weightOf);
     }
     this.drawSelection(g, plotH);
     g.restore();
@@ -538,15 +572,19 @@ class SessionChart {
       if (to <= from) return;
       const x0 = k === 0 ? PAD.left : x(from);
       const x1 = k + 1 < steps.length ? x(to) : PAD.left + plotW;
-      const bands = [
-        ["target", 0.8, 1.0],
-        ["over", 1.0, 1.2],
-        ["danger", 1.2, Infinity],
-      ];
-      for (const [name, lo, hi] of bands) {
+      const tall = parseFloat(g.font) + 2;
+      for (const [name, lo, hi] of BANDS) {
         const yTop = Math.max(PAD.top, y(Math.min(hi * limit, 1e9)));
+        const yBottom = y(lo * limit);
         g.fillStyle = BAND[name];
-        g.fillRect(x0, yTop, x1 - x0, y(lo * limit) - yTop);
+        g.fillRect(x0, yTop, x1 - x0, yBottom - yTop);
+        // the band's words (BAND_WORDS: live_chart.js), where there is room for them
+        if (yBottom - yTop >= tall && x1 - x0 >= 110) {
+          g.fillStyle = "#1f2328";
+          g.textAlign = "left";
+          g.textBaseline = "middle";
+          g.fillText(BAND_WORDS[name], x0 + 6, (yTop + yBottom) / 2);
+        }
       }
     });
   }
@@ -624,13 +662,14 @@ class SessionChart {
 
   /** Stroke one series over one piece; colourOf(zone) picks each segment's colour. Returns
    * how many points lie in the piece. */
-  trace(g, [curve, p, q], key, x, y, shift, colourOf, width) {
+  trace(g, [curve, p, q], key, x, y, shift, colourOf, width, weightOf = () => 1) {
     const ts = curve.t;
     const vs = curve[key];
     const zs = curve.zone;
     const first = Math.max(0, lowerBound(ts, p - shift) - 1);
     const end = Math.min(ts.length, lowerBound(ts, q - shift + 1e-9) + 1);
     const paths = new Map();
+    const weights = new Map();
     let shown = 0;
     let prev = -1;
     let colour = null;
@@ -643,17 +682,19 @@ class SessionChart {
       const t = ts[i] + shift;
       if (t >= p && t <= q) shown += 1;
       if (prev >= 0) {
-        const c = colourOf(Math.max(zs[prev], zs[i]));
+        const z = Math.max(zs[prev], zs[i]);
+        const c = colourOf(z);
         let path = paths.get(c);
         if (!path) paths.set(c, (path = new Path2D()));
+        weights.set(c, weightOf(z));
         if (c !== colour) path.moveTo(x(ts[prev] + shift), y(vs[prev]));
         path.lineTo(x(t), y(v));
         colour = c;
       } else colour = null;
       prev = i;
     }
-    g.lineWidth = width;
     for (const [c, path] of paths) {
+      g.lineWidth = width * (weights.get(c) || 1);
       g.strokeStyle = c;
       g.stroke(path);
     }
@@ -691,11 +732,7 @@ class SessionChart {
       const px = x(e.t_s);
       marks.push({ px, e, kind });
       g.fillStyle = MARKS[kind].colour;
-      g.beginPath();
-      g.moveTo(px - 5, PAD.top - 14);
-      g.lineTo(px + 5, PAD.top - 14);
-      g.lineTo(px, PAD.top - 4);
-      g.closePath();
+      markPath(g, MARKS[kind].shape, px, PAD.top - 14);
       g.fill();
     }
     return marks;
