@@ -13,6 +13,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,11 +233,7 @@ class _Wizard:
                             "the tool stopped sending before the calibration was finished; "
                             "nothing was saved"
                         ) from exc
-                    for reading in readings:
-                        if isinstance(reading, DeviceInfo):
-                            self._references(reading)
-                        elif isinstance(reading, SampleBatch):
-                            self._feed(reading)
+                    self._take(readings)
                     while not answers.empty():
                         answer = answers.get_nowait()
                         if answer is None:
@@ -265,14 +262,9 @@ class _Wizard:
                 source.send(FrameType.HELLO)
                 hello_at += HELLO_AGAIN_S
             try:
-                readings = source.read(0.05)
+                self._take(source.read(0.05))
             except EOFError:
                 break
-            for reading in readings:
-                if isinstance(reading, DeviceInfo):
-                    self._references(reading)
-                elif isinstance(reading, SampleBatch):
-                    self._feed(reading)
         if self.device_id is None:
             self.device_id = fallback_device_id(self.args.source)
             self._references(None)
@@ -281,6 +273,14 @@ class _Wizard:
                 f"{self.device_id}, which the bridge uses for this tool too (name it yourself "
                 "with --device-id ID)."
             )
+
+    def _take(self, readings: Sequence[object]) -> None:
+        """What the tool sent: its INFO (id, previous zero and scale) and its samples."""
+        for reading in readings:
+            if isinstance(reading, DeviceInfo):
+                self._references(reading)
+            elif isinstance(reading, SampleBatch):
+                self._feed(reading)
 
     def _references(self, info: DeviceInfo | None) -> None:
         """The tool's previous zero and scale: the stored calibration, else INFO's."""

@@ -87,3 +87,12 @@ def test_bridge_on_an_hci_transport_offers_the_first_tool_found(
     at.button(key="pg_source_switch").click().run()
     (command,) = store.take_commands()
     assert command["args"] == {"source": "progressor://Progressor_0005"}
+
+
+def test_the_switch_asks_the_bridge_to_stream(store: Store) -> None:
+    at = AppTest.from_file(str(PAGE), default_timeout=20).run()
+    assert not at.exception
+    assert at.toggle(key="pg_lsl").value is False
+    at.toggle(key="pg_lsl").set_value(True).run()
+    (command,) = store.take_commands()
+    assert command["kind"] == "lsl" and command["args"] == {"on": True}
