@@ -1,42 +1,74 @@
-"""Files in and out of the History page: a session's CSV and JSON downloads, importing an
-exported file, and the therapist report (PDF).
+"""Files in and out of the History page: a session's CSV, JSON and Parquet downloads,
+importing an exported file, and the therapist report (PDF).
 
-Downloads are built when the button is clicked (Streamlit's deferred ``data`` callable), not on
-every run of the page: a long session's CSV is tens of megabytes. The writers are the command
-line's own (:mod:`firmware_bridge.store.exchange`), so a file saved here is the file
-``pressureguard sessions export`` writes, and imports back the same way.
+The writers are the command line's own (:mod:`firmware_bridge.store.exchange`), so a file saved
+here is the file ``pressureguard sessions export`` writes, and imports back the same way. No file
+is built in memory by PressureGuard: an export is written to a temporary file a batch at a time,
+and read from there when the browser asks for it (Streamlit then keeps those bytes while it
+serves them). A short session's CSV and JSON are written when the
+button is clicked (Streamlit's deferred ``data`` callable); Parquet, and every format of a long
+session, are prepared first with a progress bar (``st.progress``), then offered. An upload is
+copied to a temporary file in pieces and imported from there, with a progress bar too.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
 import logging
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import streamlit as st
 
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.store import Store
-from firmware_bridge.store.exchange import export_csv, export_json, import_file
+from firmware_bridge.store.exchange import EXPORTERS, import_file
 
 log = logging.getLogger(__name__)
 
-#: Export formats: format → (writer, MIME type).
-FORMATS: dict[str, tuple[Callable[[Store, int, Any], int], str]] = {
-    "csv": (export_csv, "text/csv"),
-    "json": (export_json, "application/json"),
+#: Export formats: format → MIME type.
+MIME = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
 }
+#: Formats of a short session's one-click downloads.
+INSTANT = ("csv", "json")
 IMPORT_KEY = "pg_hist_import"
-#: From this many samples on, the page mentions the download's size and the command line.
+PREPARE_KEY = "pg_hist_prepare"
+PREPARE_FORMAT_KEY = "pg_hist_prepare_format"
+#: From this many samples on, the page mentions the download's size and the command line, and
+#: prepares every format with a progress bar first.
 LARGE_SAMPLES = 1_000_000
 #: About how many bytes one sample takes in the CSV (measured on recorded sessions).
 CSV_BYTES_PER_SAMPLE = 80
+#: Prepared downloads older than this are removed when another is prepared.
+KEEP_PREPARED_S = 3600.0
+_PREPARED = "pg_hist_prepared"  # session state: the prepared file of this browser session
+_DIRS: list[Path] = []  # this process's own download directory, made on first use
+
+
+def _download_dir() -> Path:
+    """A private temporary directory of this process (removed when it exits)."""
+    if not _DIRS:
+        path = Path(tempfile.mkdtemp(prefix="pressureguard-downloads-"))
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _DIRS.append(path)
+    return _DIRS[0]
+
+
+def _new_file(fmt: str) -> Path:
+    with tempfile.NamedTemporaryFile(dir=_download_dir(), suffix=f".{fmt}", delete=False) as tmp:
+        return Path(tmp.name)
 
 
 def export_name(session_id: int, fmt: str) -> str:
@@ -44,56 +76,193 @@ def export_name(session_id: int, fmt: str) -> str:
     return f"pressureguard-session-{session_id}.{fmt}"
 
 
-def export_bytes(store: Store, session_id: int, fmt: str) -> bytes:
-    """A session exported as the command line exports it (``csv`` or ``json``), as UTF-8 bytes.
+def export_to(
+    store: Store,
+    session_id: int,
+    fmt: str,
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write a session's export to ``path`` (a batch at a time); returns the samples written.
 
     Raises:
         KeyError: an unknown format.
         NotFoundError: no such session.
         StoreError: the store cannot be read.
+        UsageError: the file cannot be written.
     """
-    writer, _mime = FORMATS[fmt]
-    out = io.StringIO()
-    rows = writer(store, session_id, out)
+    rows = EXPORTERS[fmt](store, session_id, path, progress=progress)
     log.info("session %d: %d samples prepared for download as %s", session_id, rows, fmt)
-    return out.getvalue().encode("utf-8")
+    return rows
+
+
+def _readable(path: Path) -> IO[bytes]:
+    """The file open for reading, its name removed at once where the system allows it (the
+    open file stays readable), so nothing is left behind."""
+    fh = path.open("rb")
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return fh
+
+
+def export_file(store: Store, session_id: int, fmt: str) -> IO[bytes]:
+    """A session's export in a temporary file, open for reading from the start."""
+    path = _new_file(fmt)
+    try:
+        export_to(store, session_id, fmt, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _readable(path)
+
+
+def export_bytes(store: Store, session_id: int, fmt: str) -> bytes:
+    """A session exported as the command line exports it, as bytes (for small sessions and
+    tests; the page itself hands Streamlit the file)."""
+    with export_file(store, session_id, fmt) as fh:
+        return fh.read()
 
 
 def _deferred(store: Store, session_id: int, fmt: str) -> Callable[[], bytes]:
+    # Streamlit keeps a download's bytes in memory whatever it is given; handing it bytes
+    # read from the finished file (not an open file) leaves no file handle to it.
     return lambda: export_bytes(store, session_id, fmt)
 
 
 def download_buttons(store: Store, session_id: int, n_samples: int = 0) -> None:
-    """CSV and JSON download buttons for one session (files built on click).
+    """The session's downloads: one click for a short session's CSV and JSON; Parquet, and
+    every format of a long session, prepared first with a progress bar.
 
     Args:
         store: the open store.
         session_id: the session.
         n_samples: its sample count (a long session gets a word about its file size).
     """
-    for fmt in FORMATS:
-        st.download_button(
-            f"Download {fmt.upper()}",
-            data=_deferred(store, session_id, fmt),
-            file_name=export_name(session_id, fmt),
-            mime=FORMATS[fmt][1],
-            icon=":material/download:",
-            key=f"pg_hist_download_{fmt}",
-            on_click="ignore",
-            width="stretch",
-        )
+    large = n_samples >= LARGE_SAMPLES
+    if not large:
+        for fmt in INSTANT:
+            st.download_button(
+                f"Download {fmt.upper()}",
+                data=_deferred(store, session_id, fmt),
+                file_name=export_name(session_id, fmt),
+                mime=MIME[fmt],
+                icon=":material/download:",
+                key=f"pg_hist_download_{fmt}",
+                on_click="ignore",
+                width="stretch",
+            )
+    prepare_section(store, session_id, list(MIME) if large else ["parquet"], n_samples)
     st.caption(
         f"`{export_name(session_id, 'csv')}`: one row per reading (time, force, smoothed force, "
         f"zone, raw counts). `{export_name(session_id, 'json')}`: everything, including events "
-        "and settings, for importing elsewhere."
+        f"and settings, for importing elsewhere. `{export_name(session_id, 'parquet')}`: the "
+        "same columns, typed and compressed, for pandas, R or DuckDB."
     )
-    if n_samples >= LARGE_SAMPLES:
+    if large:
         size = n_samples * CSV_BYTES_PER_SAMPLE / 1e6
         st.caption(
             f"This session holds {n_samples:,} readings: the CSV is about {size:,.0f} MB and takes "
-            f"a while to prepare. `pressureguard sessions export {session_id} -o FILE` writes it "
-            "straight to a file."
+            f"a while to prepare (Parquet is a quarter of that). `pressureguard sessions export "
+            f"{session_id} -o FILE` writes it straight to a file."
         )
+
+
+def _clean_prepared(keep: Path | None = None) -> None:
+    """Remove this browser session's previous prepared file, and anyone's stale ones."""
+    old = st.session_state.get(_PREPARED)
+    if old and Path(old["path"]) != keep:
+        Path(old["path"]).unlink(missing_ok=True)
+    for path in _download_dir().iterdir():
+        with contextlib.suppress(OSError):
+            if path != keep and time.time() - path.stat().st_mtime > KEEP_PREPARED_S:
+                path.unlink()
+
+
+class PageProgress:
+    """A ``progress(done, total)`` callback drawing an ``st.progress`` bar (at most once per
+    percent, so a long export does not flood the browser with updates)."""
+
+    def __init__(self, label: str, unit: str) -> None:
+        self.label, self.unit = label, unit
+        self.bar = st.progress(0.0, text=f"{label}…")
+        self._shown = -1
+
+    def _amount(self, value: int) -> str:
+        return f"{value / 1e6:,.0f} MB" if self.unit == "MB" else f"{value:,} {self.unit}"
+
+    def __call__(self, done: int, total: int) -> None:
+        share = min(1.0, done / total) if total else 1.0
+        percent = int(share * 100)
+        if percent != self._shown:
+            self._shown = percent
+            text = f"{self.label}: {self._amount(done)} of {self._amount(total)}"
+            self.bar.progress(share, text=text)
+
+    def done(self, text: str) -> None:
+        """Show the bar full, with the outcome."""
+        self.bar.progress(1.0, text=text)
+
+    def clear(self) -> None:
+        """Remove the bar (the work failed; an error says why)."""
+        self.bar.empty()
+
+
+def prepare_section(store: Store, session_id: int, formats: list[str], n_samples: int) -> None:
+    """Choose a format, prepare its file with a progress bar, then offer it.
+
+    Args:
+        store: the open store.
+        session_id: the session.
+        formats: the formats offered here.
+        n_samples: the session's sample count (for the progress bar's total).
+    """
+    fmt = formats[0]
+    if len(formats) > 1:
+        fmt = st.radio(
+            "File format",
+            formats,
+            format_func=str.upper,
+            horizontal=True,
+            key=PREPARE_FORMAT_KEY,
+        )
+    if st.button(
+        f"Prepare {fmt.upper()} file",
+        key=PREPARE_KEY,
+        icon=":material/hourglass_top:",
+        width="stretch",
+    ):
+        _prepare(store, session_id, fmt)
+    ready = st.session_state.get(_PREPARED)
+    if ready and ready["sid"] == session_id and Path(ready["path"]).is_file():
+        path = Path(ready["path"])
+        st.download_button(
+            f"Download {ready['fmt'].upper()}",
+            data=path.read_bytes,
+            file_name=export_name(session_id, ready["fmt"]),
+            mime=MIME[ready["fmt"]],
+            icon=":material/download:",
+            key="pg_hist_download_prepared",
+            on_click="ignore",
+            width="stretch",
+        )
+
+
+def _prepare(store: Store, session_id: int, fmt: str) -> None:
+    bar = PageProgress(f"Preparing the {fmt.upper()} file", "readings")
+    path: Path | None = None
+    try:
+        path = _new_file(fmt)
+        _clean_prepared(keep=path)
+        rows = export_to(store, session_id, fmt, path, progress=bar)
+    except (PressureGuardError, OSError) as exc:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        st.session_state.pop(_PREPARED, None)
+        bar.clear()
+        st.error(f"Could not prepare the file: {exc}", icon=":material/error:")
+        return
+    bar.done(f"{fmt.upper()} file ready: {rows:,} readings, {path.stat().st_size / 1e6:,.1f} MB")
+    st.session_state[_PREPARED] = {"sid": session_id, "fmt": fmt, "path": str(path)}
 
 
 def _safe_name(name: str) -> str:
@@ -102,15 +271,20 @@ def _safe_name(name: str) -> str:
     return base[:120]
 
 
-def import_upload(store: Store, name: str, data: bytes) -> int:
+def import_stream(
+    store: Store,
+    name: str,
+    stream: IO[bytes],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Import an uploaded export as a new session (a file that is not a valid export adds
-    nothing).
+    nothing). The upload is copied to a temporary file in pieces and imported from there.
 
     Args:
         store: the store to import into.
-        name: the uploaded file's name (``.json`` or ``.csv``; JSON is also recognised by
-            content).
-        data: the file's bytes.
+        name: the uploaded file's name (only its harmless part is used, see ``_safe_name``).
+        stream: the file's bytes.
+        progress: called with (bytes imported, size).
 
     Returns:
         The new session's id.
@@ -121,12 +295,18 @@ def import_upload(store: Store, name: str, data: bytes) -> int:
     """
     with tempfile.TemporaryDirectory(prefix="pg-import-") as tmp:
         path = Path(tmp) / _safe_name(name)
-        path.write_bytes(data)
-        return import_file(store, path)
+        with path.open("wb") as fh:
+            shutil.copyfileobj(stream, fh, 1 << 20)
+        return import_file(store, path, progress=progress)
+
+
+def import_upload(store: Store, name: str, data: bytes) -> int:
+    """:func:`import_stream` for bytes in memory."""
+    return import_stream(store, name, io.BytesIO(data))
 
 
 def import_section(store: Store, on_imported: Callable[[int], None]) -> None:
-    """A file picker and an import button; the outcome on the page.
+    """A file picker and an import button; the progress and the outcome on the page.
 
     Args:
         store: the store to import into.
@@ -134,8 +314,8 @@ def import_section(store: Store, on_imported: Callable[[int], None]) -> None:
             then runs again, showing the outcome (:func:`dashboard.views.common.show_flash`).
     """
     upload = st.file_uploader(
-        "A session exported by PressureGuard (CSV or JSON)",
-        type=["csv", "json"],
+        "A session exported by PressureGuard (CSV, JSON or Parquet)",
+        type=["csv", "json", "parquet"],
         key=IMPORT_KEY,
     )
     clicked = st.button(
@@ -146,17 +326,20 @@ def import_section(store: Store, on_imported: Callable[[int], None]) -> None:
     )
     if not clicked or upload is None:
         return
+    bar = PageProgress(f"Importing {upload.name}", "MB")
     try:
-        with st.spinner(f"Importing {upload.name}…"):
-            session_id = import_upload(store, upload.name, upload.getvalue())
+        upload.seek(0)
+        session_id = import_stream(store, upload.name, upload, progress=bar)
     # ValueError: undecodable text; RecursionError: absurdly nested JSON (json's own limit).
     except (PressureGuardError, ValueError, RecursionError, OSError) as exc:
         log.info("import of %s refused: %s", upload.name, exc)
+        bar.clear()
         st.error(
             f"Could not import **{upload.name}**: {exc}. Nothing was added.",
             icon=":material/error:",
         )
         return
+    bar.done(f"Imported {upload.name} as session #{session_id}.")
     common.flash("info", f"Imported {upload.name} as session #{session_id}.")
     on_imported(session_id)
     st.rerun()

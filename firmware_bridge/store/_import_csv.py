@@ -82,15 +82,16 @@ def _blocks(fh: IO[bytes], size: int, start: int, name: str) -> Iterator[tuple[b
             break  # the file shrank meanwhile
         pos += len(data)
         data = carry + data
-        cut = len(data) if pos >= size else data.rfind(b"\n") + 1
-        if cut == 0:
-            if len(data) > MAX_LINE:
-                raise UsageError(f"{name} line {line}: longer than 1 MB, not a sample")
-            carry = data
-            continue
+        cut = data.rfind(b"\n") + 1
+        if len(data) - cut > MAX_LINE:  # the last line goes on and on: no sample is that long
+            at = line + data.count(b"\n", 0, cut)
+            raise UsageError(f"{name} line {at}: longer than 1 MB, not a sample")
+        if pos >= size:
+            cut = len(data)
         block, carry = data[:cut], data[cut:]
-        yield block, line, pos
-        line += block.count(b"\n")
+        if block:
+            yield block, line, pos
+            line += block.count(b"\n")
     if carry:
         yield carry, line, pos
 

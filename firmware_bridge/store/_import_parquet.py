@@ -47,7 +47,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _open(fh: IO[bytes], name: str) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(fh)
+        return pq.ParquetFile(fh, page_checksum_verification=True)  # pages with a CRC
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise UsageError(f"{name} is not a readable Parquet file ({_first_line(exc)})") from None
 

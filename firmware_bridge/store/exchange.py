@@ -217,7 +217,9 @@ def export_parquet(
     rows = 0
     with (
         _binary_out(out) as fh,
-        pq.ParquetWriter(fh, schema, compression="zstd", use_dictionary=["zone"]) as writer,
+        pq.ParquetWriter(
+            fh, schema, compression="zstd", use_dictionary=["zone"], write_page_checksum=True
+        ) as writer,
     ):
         for batch, table in ordered_map(fmt, _batches(store, session_id, _STORE_COLUMNS)):
             writer.write_batch(table, row_group_size=BATCH)

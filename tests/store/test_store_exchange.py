@@ -255,6 +255,6 @@ def test_json_nested_too_deep_is_refused_in_words(store: Store, tmp_path: Path) 
     with pytest.raises(UsageError, match="nested too deep"):
         import_file(store, path)
     path = _write(tmp_path, "list.json", "[" * 100_000 + "]" * 100_000)
-    with pytest.raises(UsageError, match="^list.json is not a PressureGuard session export"):
+    with pytest.raises(UsageError, match=r"^list\.json is not a PressureGuard session export"):
         import_file(store, path)
     assert store.list_sessions() == []
