@@ -41,6 +41,8 @@ MIME = {
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
 }
+#: Formats as the page names them.
+LABELS = {"csv": "CSV", "json": "JSON", "parquet": "Parquet"}
 #: Formats of a short session's one-click downloads.
 INSTANT = ("csv", "json")
 IMPORT_KEY = "pg_hist_import"
@@ -221,12 +223,12 @@ def prepare_section(store: Store, session_id: int, formats: list[str], n_samples
         fmt = st.radio(
             "File format",
             formats,
-            format_func=str.upper,
+            format_func=LABELS.__getitem__,
             horizontal=True,
             key=PREPARE_FORMAT_KEY,
         )
     if st.button(
-        f"Prepare {fmt.upper()} file",
+        f"Prepare the {LABELS[fmt]} file",
         key=PREPARE_KEY,
         icon=":material/hourglass_top:",
         width="stretch",
@@ -236,7 +238,7 @@ def prepare_section(store: Store, session_id: int, formats: list[str], n_samples
     if ready and ready["sid"] == session_id and Path(ready["path"]).is_file():
         path = Path(ready["path"])
         st.download_button(
-            f"Download {ready['fmt'].upper()}",
+            f"Download {LABELS[ready['fmt']]}",
             data=path.read_bytes,
             file_name=export_name(session_id, ready["fmt"]),
             mime=MIME[ready["fmt"]],
@@ -248,7 +250,7 @@ def prepare_section(store: Store, session_id: int, formats: list[str], n_samples
 
 
 def _prepare(store: Store, session_id: int, fmt: str) -> None:
-    bar = PageProgress(f"Preparing the {fmt.upper()} file", "readings")
+    bar = PageProgress(f"Preparing the {LABELS[fmt]} file", "readings")
     path: Path | None = None
     try:
         path = _new_file(fmt)
@@ -261,7 +263,8 @@ def _prepare(store: Store, session_id: int, fmt: str) -> None:
         bar.clear()
         st.error(f"Could not prepare the file: {exc}", icon=":material/error:")
         return
-    bar.done(f"{fmt.upper()} file ready: {rows:,} readings, {path.stat().st_size / 1e6:,.1f} MB")
+    size = path.stat().st_size / 1e6
+    bar.done(f"The {LABELS[fmt]} file is ready: {rows:,} readings, {size:,.1f} MB.")
     st.session_state[_PREPARED] = {"sid": session_id, "fmt": fmt, "path": str(path)}
 
 
