@@ -18,6 +18,7 @@ from collections.abc import Callable
 from calibration.guided import GuidedMeasurement
 from firmware_bridge.bridge.connection import Connection
 from firmware_bridge.bridge.control import SessionControl
+from firmware_bridge.bridge.owner import BridgeLock
 from firmware_bridge.bridge.reading import ReadingPart, for_live_view
 from firmware_bridge.bridge.state import BridgeState, RecordOptions
 from firmware_bridge.bridge.tool import ToolReports
@@ -105,6 +106,7 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         self._no_signal = True
         self._lost_at: float | None = None  # session time of the last sample before a loss
         self._busy_since: float | None = None  # since when another program locks the store
+        self._owner = BridgeLock(store.path)
         self.lsl: LslOutlet | None = None
         if options.lsl:
             self.set_lsl(True)
@@ -156,19 +158,13 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
                 created). When serving, an unavailable source is retried instead.
             StoreError: the store failed; everything committed before stays readable.
         """
-        self.store.set_busy_timeout(STORE_WAIT_S)
-        recovered = self.store.recover_orphans()
-        if recovered:
-            log.warning("closed %d session(s) left open by a recorder that died", len(recovered))
-        last_session: int | None = None
+        self._owner.acquire()  # one bridge per store: a second is refused here
         try:
-            self._open()
-        except SourceError as exc:
-            if self.options.record_session:
-                raise
-            self._reconnect(str(exc))
-        if self.options.record_session:
-            last_session = self.start_session(self.options.profile, self.live.region)
+            last_session = self._begin()
+        except BaseException:
+            self._release()
+            raise
+        self.store.set_busy_timeout(STORE_WAIT_S)  # from here on the loop must go on judging
         started = time.monotonic()
         next_flush = next_poll = started
         try:
@@ -199,6 +195,23 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
         finally:
             self._finish()
         return self.session_id or last_session
+
+    def _begin(self) -> int | None:
+        """Close what a dead recorder left open, open the tool, start ``record``'s session."""
+        self.store.set_busy_timeout(FINAL_WAIT_S)  # starting: wait out another program's lock
+        recovered = self.store.recover_orphans()
+        if recovered:
+            log.warning("closed %d session(s) left open by a recorder that died", len(recovered))
+        try:
+            self._open()
+        except SourceError as exc:
+            if self.options.record_session:
+                raise
+            self.store.set_busy_timeout(STORE_WAIT_S)
+            self._reconnect(str(exc))
+        if self.options.record_session:
+            return self.start_session(self.options.profile, self.live.region)
+        return None
 
     def _emit(self, event: SessionEvent) -> None:
         self.sessions.emit(event)
@@ -271,10 +284,17 @@ class Bridge(SessionControl, ReadingPart, ToolReports, Connection, BridgeState):
             self.stop_session()
             self.store.set_live(None, self.live.as_dict())
         finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Let go of the tool, the capture file and the store."""
+        try:
             if self._source is not None:
                 self._source.close()
             if self._capture is not None:
                 self._capture.close()
+        finally:
+            self._owner.release()
             self.set_lsl(False)
 
 
