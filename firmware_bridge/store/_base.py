@@ -164,6 +164,11 @@ def store_error(path: Path, action: str, exc: sqlite3.Error) -> StoreError:
             path=path,
             problem=problem,
         )
+    elif (primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in text) and _read_only(path):
+        msg = (
+            f"the data folder {path.parent} is read-only: PressureGuard must write there"
+            " (make it writable, or choose another with --data-dir)"
+        )
     elif primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
         msg = f"cannot open the store {path}: check that its folder exists and is writable"
     elif primary == sqlite3.SQLITE_IOERR:
@@ -171,6 +176,12 @@ def store_error(path: Path, action: str, exc: sqlite3.Error) -> StoreError:
     else:
         msg = f"store error: could not {action} in {path} ({text})"
     return StoreError(msg)
+
+
+def _read_only(path: Path) -> bool:
+    """Whether the store's folder exists but may not be written (a read-only mount, or modes)."""
+    folder = path.parent
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 class _DamageFoundError(Exception):
