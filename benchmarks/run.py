@@ -8,7 +8,17 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks import ble, dashboard, limit_change, machine, pipeline, prewarn, review, store_check
+from benchmarks import (
+    ble,
+    dashboard,
+    exchange,
+    limit_change,
+    machine,
+    pipeline,
+    prewarn,
+    review,
+    store_check,
+)
 from benchmarks.harness import write_section
 
 BENCHMARKS = {
@@ -19,6 +29,7 @@ BENCHMARKS = {
     "prewarn": prewarn,
     "ble": ble,
     "store_check": store_check,
+    "exchange": exchange,
 }
 
 
