@@ -31,21 +31,21 @@ LABEL = "Large text and high contrast"
 
 #: The focus ring: a dark blue line with a white one inside, visible on every background.
 FOCUS_RING = "outline: 3px solid #1a56db !important; outline-offset: 2px !important;"
-_FOCUSABLE = (
-    "button, a, input, select, textarea, summary, [role=button], [role=tab], [role=slider],"
-    " [role=switch], [role=checkbox], [role=radio], [role=option], [role=combobox],"
-    " [tabindex]:not([tabindex='-1'])"
-)
+#: The boxes of Streamlit's text and number fields (the input inside cannot show a ring).
+_FIELDS = '[data-testid="stTextInputRootElement"], [data-testid="stNumberInputContainer"]'
 
 BASE_CSS = f"""
-.stApp :is({_FOCUSABLE}):focus-visible:not([data-rac], [data-baseweb] *) {{
+.stApp :focus-visible:not([data-rac], [data-baseweb] *),
+.stApp [data-rac][data-orientation]:focus-visible {{
   {FOCUS_RING}
   box-shadow: 0 0 0 2px #ffffff !important;
 }}
 /* Streamlit's react-aria widgets (selects, sliders, switches, checkboxes, radios) hide their real
-   input and mark the visible part data-focus-visible; Baseweb text fields hide an outline inside
-   their box: ring the part a person sees. */
-.stApp [data-rac][data-focus-visible]:not(input),
+   input and mark the visible part data-focus-visible (but a tab panel, which has an orientation,
+   is marked too whenever anything inside it has the focus); Baseweb text fields hide an outline
+   inside their box, and so do text and number fields: ring the part a person sees. */
+.stApp [data-rac][data-focus-visible]:not(input, [data-orientation]),
+.stApp :is({_FIELDS}):focus-within,
 .stApp [data-baseweb="input"]:focus-within,
 .stApp [data-baseweb="textarea"]:focus-within {{
   {FOCUS_RING}
@@ -76,8 +76,10 @@ html body .stApp,
 .stApp [data-testid="stAlertContainer"] [data-testid="stMarkdownContainer"] {{ color: #000000; }}
 .stApp [data-testid="stAlertContainer"] {{ border: 2px solid #000000; }}
 .stApp [data-testid="stMarkdownContainer"] :is(p, li) {{ font-size: 1.1rem; }}
-.stApp :is({_FOCUSABLE}):focus-visible:not([data-rac], [data-baseweb] *),
-.stApp [data-rac][data-focus-visible]:not(input),
+.stApp :focus-visible:not([data-rac], [data-baseweb] *),
+.stApp [data-rac][data-orientation]:focus-visible,
+.stApp [data-rac][data-focus-visible]:not(input, [data-orientation]),
+.stApp :is({_FIELDS}):focus-within,
 .stApp [data-baseweb="input"]:focus-within,
 .stApp [data-baseweb="textarea"]:focus-within {{
   outline: 4px solid #000000 !important;

@@ -69,9 +69,9 @@ def failing(found: list[Finding]) -> list[Finding]:
 FOCUS_JS = """() => {
   const a = document.activeElement;
   if (!a || a === document.body) return null;
-  const seen = a.closest('[data-rac][data-focus-visible]:not(input)')
-    || a.closest('[data-baseweb="input"], [data-baseweb="textarea"]')
-    || a.closest('[data-focus-visible]') || a;
+  const seen = a.closest('[data-rac][data-focus-visible]:not(input, [data-orientation])')
+    || a.closest('[data-testid=stTextInputRootElement], [data-testid=stNumberInputContainer]')
+    || a.closest('[data-baseweb="input"], [data-baseweb="textarea"]') || a;
   const ringed = (el) => {
     const s = getComputedStyle(el);
     const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
@@ -143,3 +143,27 @@ def shoot(page: Any, path: Any, width: int = 1280) -> None:
     page.screenshot(path=str(path))
     if before:
         page.set_viewport_size(before)
+
+
+def walk_focus(page: Any, limit: int = 200) -> list[dict[str, Any]]:
+    """Every stop of the Tab key on the page, once round (until the first stop comes back or
+    ``limit`` presses), as :data:`FOCUS_JS` describes them."""
+    page.evaluate("() => document.activeElement?.blur()")
+    stops: list[dict[str, Any]] = []
+    first = None
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement === document.body"):
+            continue
+        mark = page.evaluate(
+            "() => { const a = document.activeElement; a.__pgStop = a.__pgStop || Math.random();"
+            " return a.__pgStop; }"
+        )
+        if first is None:
+            first = mark
+        elif mark == first:
+            break
+        here = focused(page)
+        if here is not None:
+            stops.append(here)
+    return stops

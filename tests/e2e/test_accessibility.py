@@ -21,7 +21,7 @@ import pytest
 from benchmarks.review import serve
 from dashboard.display_mode import SETTING
 from firmware_bridge.store import Store
-from tests.e2e.a11y import failing, run_axe, shoot, tab_to
+from tests.e2e.a11y import failing, run_axe, shoot, tab_to, walk_focus
 from tests.e2e.conftest import SCREENSHOTS, launch, stop
 
 pytestmark = [pytest.mark.component("browser"), pytest.mark.slow, pytest.mark.timeout(600)]
@@ -155,6 +155,26 @@ def test_large_text_and_high_contrast_on_every_page(browser: Any, demo: Any) -> 
         with demo_store(demo) as store:
             store.set_setting(SETTING, False)
         page.close()
+
+
+def test_every_focus_stop_on_every_page_shows_a_ring(browser: Any, demo: Any) -> None:
+    """Tab round every page: each control the focus lands on is visibly ringed, and the main
+    actions are among the stops (so they can be reached without a mouse)."""
+    page = browser.new_page(viewport=VIEWPORT)
+    unringed = {}
+    reached = set()
+    for path, tab in PAGES:
+        open_page(page, demo.url, path, tab)
+        stops = walk_focus(page)
+        assert len(stops) >= 5, f"/{path}: only {stops} take the focus"
+        bad = [s for s in stops if s["visible"] and not s["ring"]]
+        if bad:
+            unringed[f"/{path} {tab or ''}"] = bad
+        reached |= {s["key"] for s in stops} | {s["testid"] for s in stops}
+    assert not unringed, unringed
+    for needed in ("pg_start", "pg_zero", "pg-mute", "pg-speech", "pg_high_contrast", "pg_unit"):
+        assert needed in reached, f"{needed} is never reached by Tab"
+    page.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
 every element the focus stops on (checked at each Tab by :func:`tests.e2e.a11y.tab_to`).
 
 A whole session: spoken cues on, a pain rating before, Start session, the simulated tool presses
-past the comfort limit ("Ease off", spoken with the number), Mute and back, Zero, a pain rating
-after and a note, Stop session; the store must hold exactly that. And the guided threshold
-measurement: started from the keyboard, the threshold marked with the focused "It starts to hurt"
-button (Enter), then cancelled.
+past the comfort limit ("Ease off", spoken with the number), Mute then Enable sound, a pain
+rating after and a note, Stop session (the store must hold exactly that), then Zero. And the
+guided threshold measurement: started from the keyboard, the threshold marked with the focused
+"It starts to hurt" button (Enter), then cancelled.
 
 The simulated tool ramps slowly (5 N/s) to 13 N and back; the comfort limit is 11.5 N, so every
 ramp crosses into "over".
@@ -133,6 +133,10 @@ def test_a_whole_session_by_keyboard_alone(browser: Any, tmp_path: Path) -> None
         mute = page.get_by_test_id("pg-mute")
         assert mute.get_attribute("aria-pressed") == "true"
         assert mute.inner_text().startswith("Muted")
+        # Muted, "Enable sound" is back just before it: Shift+Tab to it, Enter turns sound on.
+        page.keyboard.press("Shift+Tab")
+        here = focused(page)
+        assert here and here["testid"] == "pg-sound" and here["ring"], here
         page.keyboard.press("Enter")
         assert mute.get_attribute("aria-pressed") == "false"
 
@@ -175,7 +179,8 @@ def ppt_state(data: Path) -> dict[str, Any]:
 
 
 def test_mark_the_threshold_by_keyboard(browser: Any, tmp_path: Path) -> None:
-    app = launch(tmp_path, *RAMP)
+    # a slower climb than RAMP's (to 32.5 N at 5 N/s): time to Tab to the button while pressing
+    app = launch(tmp_path, "run", "sim://?pattern=ramp&limit=25&seed=2")
     try:
         with Store.open(app.data_dir) as store:  # the safety questions, answered earlier
             store.update_profile_settings(
@@ -214,6 +219,7 @@ def test_mark_the_threshold_by_keyboard(browser: Any, tmp_path: Path) -> None:
             10,
         )
         assert marked
+        assert not failing(run_axe(page)), "axe on the threshold panel"
 
         # Cancel the measurement: two presses of Enter on "Cancel measurement" (it asks first).
         tab_to(page, has_testid("ppt-cancel"))
