@@ -64,17 +64,19 @@ class _PeakMemory:
 def _measure(
     action: Callable[[], Any], repeats: int, after: Callable[[Any], None] | None
 ) -> dict[str, float]:
-    """Median seconds of ``repeats`` runs and the largest peak memory; ``after`` cleans up."""
-    seconds, peaks = [], []
+    """Median seconds (wall clock and this process's CPU, all threads) of ``repeats`` runs, and
+    the largest peak memory; ``after`` cleans up."""
+    seconds, cpu, peaks = [], [], []
     for _ in range(repeats):
         with _PeakMemory() as memory:
-            began = time.perf_counter()
+            began, used = time.perf_counter(), time.process_time()
             result = action()
             seconds.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - used)
         peaks.append(memory.peak_mb)
         if after is not None:
             after(result)
-    return {"s": statistics.median(seconds), "peak_mb": max(peaks)}
+    return {"s": statistics.median(seconds), "cpu_s": statistics.median(cpu), "peak_mb": max(peaks)}
 
 
 def _drop(store: Store) -> Callable[[Any], None]:
@@ -126,7 +128,9 @@ def _rate(row: dict[str, Any], key: str) -> str:
 
 def _cell(row: dict[str, Any], key: str) -> str:
     figure = row.get(key)
-    return "—" if figure is None else f"{figure['s']:.2f} s, {figure['peak_mb']:,.0f} MB"
+    if figure is None:
+        return "—"
+    return f"{figure['s']:.2f} s ({figure['cpu_s']:.1f} s CPU), {figure['peak_mb']:,.0f} MB"
 
 
 def _times(row: dict[str, Any], what: str) -> str:
@@ -148,8 +152,9 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         "`json.loads`; "
         "`benchmarks/exchange_baseline.py`), one run. *After*: `sessions export` / `sessions "
         f"import` as shipped (Arrow columns, text formatted on {min(4, results['cores'] or 1)} "
-        f"worker threads, imports read a block at a time), median of {REPEATS} runs. Memory: the "
-        "process's peak resident set above its start during the run. Parquet is new (no before).",
+        f"worker threads, imports read a block at a time), median of {REPEATS} runs. Each cell: "
+        "wall-clock time (CPU time of the process, all threads), and the process's peak resident "
+        "set above its start during the run. Parquet is new (no before).",
         "",
         "| format | what | before | before rows/s | after | after rows/s | speed-up | file |",
         "|---|---|---:|---:|---:|---:|---:|---:|",

@@ -192,3 +192,26 @@ def test_an_export_never_writes_through_a_link(store: Store, tmp_path: Path) -> 
     os.umask(mask)
     assert existing.stat().st_mode & 0o777 == 0o666 & ~mask  # a file like any other, not 0600
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_infinite_values_are_written_and_then_refused_by_name(store: Store, tmp_path: Path) -> None:
+    """No tool records an infinite force, but the store could hold one: every format writes it
+    readably (JSON as ±1e999), and import refuses it, saying where."""
+    data = samples(10)
+    data.force_n[4] = np.inf
+    data.filtered_n[5] = -np.inf
+    sid = recorded(store, data)
+    for fmt, where in (
+        ("csv", "line 6: force_n"),
+        ("json", r"samples.force_n\[4\]"),
+        ("parquet", "row 5: force_n"),
+    ):
+        path = tmp_path / f"inf.{fmt}"
+        export_session(store, sid, fmt, path)
+        if fmt == "json":
+            doc = json.loads(path.read_text())
+            assert doc["samples"]["force_n"][4] == np.inf
+            assert doc["samples"]["filtered_n"][5] == -np.inf
+            assert "1e999" in path.read_text()
+        with pytest.raises(UsageError, match=rf"^inf.{fmt}:? {where} is inf: not a finite number$"):
+            import_file(store, path)
