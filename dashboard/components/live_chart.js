@@ -13,6 +13,18 @@ const BANDS = [
   ["danger", 1.2, Infinity],
 ];
 
+/** A band's words at (x, y), dark on a pale halo so they stay legible on any band colour. */
+function bandWords(g, name, x, y) {
+  g.textAlign = "left";
+  g.textBaseline = "middle";
+  g.lineWidth = 3;
+  g.lineJoin = "round";
+  g.strokeStyle = "rgba(255, 255, 255, 0.8)";
+  g.strokeText(BAND_WORDS[name], x, y);
+  g.fillStyle = "#1f2328";
+  g.fillText(BAND_WORDS[name], x, y);
+}
+
 /** The canvas's text size (px), font and line width (0: the chart's own): the page's large-text
  * mode sets --pg-chart-font and --pg-chart-line on our components (dashboard/display_mode.py). */
 function chartStyle(canvas) {
@@ -121,13 +133,10 @@ function drawChart(canvas, curve) {
 
   if (limit) {
     // each band's words at its left end, where they are only under the oldest part of the curve
-    g.fillStyle = "#1f2328";
-    g.textAlign = "left";
-    g.textBaseline = "middle";
     for (const [name, lo, hi] of BANDS) {
       const yTop = y(Math.min(hi * limit, top));
       const yBottom = y(lo * limit);
-      if (yBottom - yTop >= style.px + 2) g.fillText(BAND_WORDS[name], left + 6, (yTop + yBottom) / 2);
+      if (yBottom - yTop >= style.px + 2) bandWords(g, name, left + 6, (yTop + yBottom) / 2);
     }
   }
 

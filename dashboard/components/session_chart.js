@@ -4,7 +4,7 @@
 // sample once the window holds few enough), the previous request aborted. Zooming never reruns
 // Streamlit; when the page asks (`data.report`), the chart tells it once, as the state value
 // `drawn`, that its first curve is drawn (or why not). (Joined after live_chart.js: `BAND`,
-// `BANDS`, `BAND_WORDS`, `chartStyle` and `niceStep` come from there.)
+// `BANDS`, `bandWords`, `chartStyle` and `niceStep` come from there.)
 
 const INK = "#111418";
 const MUTED = "#4a5059";
@@ -578,12 +578,9 @@ class SessionChart {
         const yBottom = y(lo * limit);
         g.fillStyle = BAND[name];
         g.fillRect(x0, yTop, x1 - x0, yBottom - yTop);
-        // the band's words (BAND_WORDS: live_chart.js), where there is room for them
+        // the band's words (live_chart.js), where there is room for them
         if (yBottom - yTop >= tall && x1 - x0 >= 110) {
-          g.fillStyle = "#1f2328";
-          g.textAlign = "left";
-          g.textBaseline = "middle";
-          g.fillText(BAND_WORDS[name], x0 + 6, (yTop + yBottom) / 2);
+          bandWords(g, name, x0 + 6, (yTop + yBottom) / 2);
         }
       }
     });
