@@ -1,7 +1,8 @@
 // PressureGuard live view: the 30-second curve, drawn on a canvas (no chart library).
 // Zone bands at 0.8, 1.0 and 1.2 × the comfort limit, the limit as a dashed line, gaps where the
 // force is unknown or samples are missing, and the whole plot greyed out when there is no signal.
-// Also the number formatting all three canvases share (joined first into each component's module
+// Also the zone shown without flashing (SteadyZone: the live view and the threshold panel) and
+// the number formatting all three canvases share (joined first into each component's module
 // with live_sound.js and live_view.js, ppt_panel.js or session_chart.js).
 
 const BAND = { target: "#d9efdf", over: "#ffe2a6", danger: "#f6c9cf" };
@@ -12,6 +13,34 @@ const BANDS = [
   ["over", 1.0, 1.2],
   ["danger", 1.2, Infinity],
 ];
+
+// No flashing: a lower judged zone is shown only after the higher one has been on screen this
+// long (ms), so the colours cannot change back and forth more than 1000 / ZONE_HOLD_MS = 2.5
+// times a second (WCAG 2.3.1: at most 3 flashes a second). A higher zone, NO SIGNAL and
+// Uncalibrated show at once: the screen only ever warns longer, never later.
+const ZONE_HOLD_MS = 400;
+const JUDGED = { relaxed: 0, target: 1, over: 2, danger: 3 };
+
+/** The zone a view shows (its colours), fed the judged zone of every message. */
+class SteadyZone {
+  constructor(zone) {
+    this.shown = zone;
+    this.since = -Infinity;
+  }
+
+  /** The zone to show now: the judged one, except that a step down between judged zones waits
+   * until the higher zone has been shown for ZONE_HOLD_MS. */
+  next(zone, now = performance.now()) {
+    const shown = this.shown;
+    const down = zone in JUDGED && shown in JUDGED && JUDGED[zone] < JUDGED[shown];
+    if (down && now - this.since < ZONE_HOLD_MS) return shown;
+    if (zone !== shown) {
+      this.shown = zone;
+      this.since = now;
+    }
+    return zone;
+  }
+}
 
 /** A band's words at (x, y), dark on a pale halo so they stay legible on any band colour. */
 function bandWords(g, name, x, y) {

@@ -18,12 +18,6 @@ const shownForce = (f) => (Number.isFinite(f) && f < 0 && f > -0.5 ? 0 : f);
 const readoutOf = (r) => (r && Number.isFinite(r.per_newton) && r.unit ? r : NEWTONS);
 // An asked-for Zero's outcome stays in view this long (ms).
 const TARE_SHOWN_MS = 10000;
-// No flashing: a lower judged zone is shown only after the higher one has been on screen this
-// long (ms), so the colours cannot change back and forth more than 1000 / ZONE_HOLD_MS = 2.5
-// times a second (WCAG: at most 3 flashes a second). A higher zone, NO SIGNAL and
-// Uncalibrated show at once: the screen only ever warns longer, never later.
-const ZONE_HOLD_MS = 400;
-const JUDGED = { relaxed: 0, target: 1, over: 2, danger: 3 };
 // Units as a voice says them ("Ease off, 12.3 newtons").
 const SPOKEN_UNITS = {
   N: "newtons",
@@ -49,7 +43,7 @@ class LiveView {
     this.tareKey = null;
     this.tareSeenAt = 0;
     this.zone = "no_signal";
-    this.zoneSince = 0;
+    this.steadyZone = new SteadyZone(this.zone); // no flashing (live_chart.js)
     this.prev = { zone: "no_signal", ramp: false, release: false, prewarn: false };
     this.updates = 0;
     this.lastMessageAt = 0;
@@ -66,10 +60,12 @@ class LiveView {
     // not push the curve and the buttons down and up again as zones change.
     this.hero = root.querySelector(".pg-hero");
     this.heroTall = 0;
-    this.width = 0;
+    this.width = "";
     this.resize = new ResizeObserver(() => {
-      if (root.clientWidth !== this.width) {
-        this.width = root.clientWidth;
+      // (a change of text size, such as the large-text mode, counts as a new width)
+      const width = `${root.clientWidth} ${window.getComputedStyle(root).fontSize}`;
+      if (width !== this.width) {
+        this.width = width;
         this.heroTall = 0;
         this.hero.style.minHeight = "";
       }
@@ -224,7 +220,7 @@ class LiveView {
 
   showState(state, lostReason) {
     const s = state || { zone: "no_signal", message: lostReason };
-    const zone = this.steady(ZONES[s.zone] ? s.zone : "no_signal");
+    const zone = this.steadyZone.next(ZONES[s.zone] ? s.zone : "no_signal");
     const known = zone !== "no_signal" && zone !== "uncalibrated";
     const force = known ? shownForce(s.force_n) : null;
     const r = readoutOf(s.readout);
@@ -290,17 +286,6 @@ class LiveView {
     }
     this.zone = zone;
     this.dirty = true;
-  }
-
-  /** The zone to show: the judged one, except that a step down between judged zones waits
-   * until the higher zone has been shown for ZONE_HOLD_MS (no flashing). */
-  steady(zone) {
-    const now = performance.now();
-    const shown = this.zone;
-    const down = zone in JUDGED && shown in JUDGED && JUDGED[zone] < JUDGED[shown];
-    if (down && now - this.zoneSince < ZONE_HOLD_MS) return shown;
-    if (zone !== shown) this.zoneSince = now;
-    return zone;
   }
 
   /** The zero's state: a Zero being taken, its outcome for a while, or a drift warning. */

@@ -3,8 +3,8 @@
 // "It starts to hurt" (the big button or the space bar) goes back to Python with setTriggerValue,
 // stamped with the session time of the newest sample this panel has received, so the rerun's
 // delay does not bias the threshold. The tool's own button is handled by the bridge.
-// (Joined after live_sound.js and live_chart.js: Sound, BAND, niceStep, fmt and the readout
-// helpers NEWTONS, numberIn and withUnit come from there.)
+// (Joined after live_sound.js and live_chart.js: Sound, BAND, SteadyZone, chartStyle, niceStep,
+// fmt and the readout helpers NEWTONS, numberIn and withUnit come from there.)
 
 const FLOOR_N = 0.5; // below this the tool is off the skin (calibration.ppt.FLOOR_N)
 const GAUGE_MAX_KPA_S = 150; // the speed gauge's right end
@@ -40,6 +40,7 @@ class PptPanel {
     this.end = null;
     this.ppt = null;
     this.zone = "no_signal";
+    this.steadyZone = new SteadyZone(this.zone); // no flashing (live_chart.js)
     this.markedTrial = null;
     this.marks = 0;
     this.seq = 0;
@@ -186,7 +187,7 @@ class PptPanel {
   show(state, lostReason) {
     const s = state || { zone: "no_signal", message: lostReason };
     const known = s.zone !== "no_signal" && s.zone !== "uncalibrated";
-    this.zone = known ? s.zone : "no_signal";
+    this.zone = this.steadyZone.next(known ? s.zone : "no_signal");
     this.force = known && Number.isFinite(s.force_n) ? Math.max(s.force_n, 0) : null;
     this.message = known ? "" : s.message || "no reading from the tool";
     const ppt = s.ppt || null;

@@ -230,21 +230,25 @@ def test_every_zone_has_its_words_and_its_own_shape(browser: Any, zones_url: str
     page.close()
 
 
-#: Records every change of the zone shown (the colours) with its time, and on every frame the
-#: zone judged (the newest message's) beside the zone shown.
+#: Records, for the live view and the threshold panel, every change of the zone shown (the
+#: colours) with its time; and on every frame the live view's zone judged (the newest
+#: message's) beside the zone it shows.
 WATCH_ZONE = """() => {
-  const root = document.querySelector('[data-testid=pg-live]');
-  window.__pgZoneChanges = [];
+  window.__pgZoneChanges = { live: [], ppt: [] };
   window.__pgShownVsJudged = [];
-  let last = root.dataset.zone;
-  new MutationObserver(() => {
-    if (root.dataset.zone === last) return; // set again, unchanged
-    last = root.dataset.zone;
-    window.__pgZoneChanges.push([performance.now(), last]);
-  }).observe(root, { attributes: true, attributeFilter: ['data-zone'] });
+  const live = document.querySelector('[data-testid=pg-live]');
+  const roots = { live, ppt: document.querySelector('[data-testid=ppt-panel]') };
+  for (const [name, root] of Object.entries(roots)) {
+    let last = root.dataset.zone;
+    new MutationObserver(() => {
+      if (root.dataset.zone === last) return; // set again, unchanged
+      last = root.dataset.zone;
+      window.__pgZoneChanges[name].push([performance.now(), last]);
+    }).observe(root, { attributes: true, attributeFilter: ['data-zone'] });
+  }
   const frame = () => {
-    const view = root.__pgView;
-    if (view && view.state) window.__pgShownVsJudged.push([view.state.zone, root.dataset.zone]);
+    const judged = live.__pgView?.state?.zone;
+    if (judged) window.__pgShownVsJudged.push([judged, live.dataset.zone]);
     requestAnimationFrame(frame);
   };
   frame();
@@ -258,27 +262,30 @@ def test_no_flashing_when_the_zone_flips_ten_times_a_second(
 ) -> None:
     low, high = pair
     page = browser.new_page(viewport=VIEWPORT)
-    page.goto(f"{zones_url}/?script={low}:0.05,{high}:0.05")
+    page.goto(f"{zones_url}/?script={low}:0.05,{high}:0.05&ppt=1")
+    page.get_by_test_id("ppt-panel").wait_for(timeout=30_000)
     page.wait_for_function(
         f"document.querySelector('[data-testid=pg-live]')?.dataset.zone === {high!r}",
         timeout=30_000,
     )
     page.evaluate(WATCH_ZONE)
     page.wait_for_timeout(4000)
-    changes = page.evaluate("window.__pgZoneChanges")
-    times = [t for t, zone in changes if zone in (low, high)]
-    assert len(times) >= 4, f"the view stopped following the feed: {changes}"
-    # at most 3 flashes (6 changes of colour) in any one second (WCAG 2.3.1)
-    busiest = max(sum(1 for u in times if t <= u < t + 1000) for t in times)
-    assert busiest <= 6, f"{busiest} colour changes in one second: {changes}"
+    for view in ("live", "ppt"):
+        changes = page.evaluate(f"window.__pgZoneChanges.{view}")
+        times = [t for t, zone in changes if zone in (low, high)]
+        assert len(times) >= 4, f"{view}: stopped following the feed: {changes}"
+        # at most 3 flashes (6 changes of colour) in any one second (WCAG 2.3.1)
+        busiest = max(sum(1 for u in times if t <= u < t + 1000) for t in times)
+        assert busiest <= 6, f"{view}: {busiest} colour changes in one second: {changes}"
     # ... and never by showing less than the judgement: a higher zone shows at once
     pairs = page.evaluate("window.__pgShownVsJudged")
     assert len(pairs) > 20
     late = [(judged, shown) for judged, shown in pairs if RANK[shown] < RANK[judged]]
     assert not late, f"a warning shown late: {late[:5]}"
-    # nothing on the live view is animated (no blinking by CSS either)
+    # nothing on the live view or the panel is animated (no blinking by CSS either)
     animated = page.evaluate(
-        "document.getAnimations().filter((a) => a.effect?.target?.closest?.('.pg-live')).length"
+        "document.getAnimations()"
+        ".filter((a) => a.effect?.target?.closest?.('.pg-live, .ppt-panel')).length"
     )
     assert animated == 0
     page.close()
