@@ -9,6 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+#: Replaces the browser's speech with a recorder: what would be said is kept in
+#: ``window.__pgSaid``.
+SPEECH_RECORDER = """
+window.__pgSaid = [];
+const recorder = {
+  speak: (u) => window.__pgSaid.push(u.text),
+  cancel: () => {},
+  getVoices: () => [],
+  speaking: false,
+  pending: false,
+  paused: false,
+};
+Object.defineProperty(window, 'speechSynthesis', { get: () => recorder, configurable: true });
+"""
+
 #: The impacts that fail a page.
 FAILING = ("serious", "critical")
 

@@ -21,7 +21,7 @@ import pytest
 from benchmarks.review import serve
 from dashboard.display_mode import SETTING
 from firmware_bridge.store import Store
-from tests.e2e.a11y import failing, run_axe, shoot, tab_to, walk_focus
+from tests.e2e.a11y import SPEECH_RECORDER, failing, run_axe, shoot, tab_to, walk_focus
 from tests.e2e.conftest import SCREENSHOTS, launch, stop
 
 pytestmark = [pytest.mark.component("browser"), pytest.mark.slow, pytest.mark.timeout(600)]
@@ -227,6 +227,24 @@ def test_every_zone_has_its_words_and_its_own_shape(browser: Any, zones_url: str
         page.get_by_test_id("pg-live").screenshot(
             path=str(SCREENSHOTS / f"high-contrast-zone-{zone.replace('_', '-')}.png")
         )
+    page.close()
+
+
+def test_spoken_cues_name_the_zone_and_the_number_in_the_users_unit(
+    browser: Any, zones_url: str
+) -> None:
+    page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script(SPEECH_RECORDER)
+    page.add_init_script("localStorage.setItem('pressureguard.speech', '1')")  # cues on
+    page.goto(f"{zones_url}/?script=relaxed:1,over:1,danger:1&unit=kgf")
+    page.wait_for_function(
+        "window.__pgSaid.some((t) => t.startsWith('Stop'))", polling=100, timeout=30_000
+    )
+    said = page.evaluate("window.__pgSaid")
+    # 12.3 N and 15.0 N in kilograms-force, as the screen rounds them (2 decimals)
+    assert "Ease off, 1.25 kilograms-force" in said, said
+    assert "Stop, too much pressure, 1.53 kilograms-force" in said, said
+    assert page.get_by_test_id("pg-speech").is_checked()
     page.close()
 
 

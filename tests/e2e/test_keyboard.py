@@ -23,27 +23,21 @@ from typing import Any
 import pytest
 
 from firmware_bridge.store import Store
-from tests.e2e.a11y import failing, focused, has_testid, in_key, run_axe, tab_to
+from tests.e2e.a11y import (
+    SPEECH_RECORDER,
+    failing,
+    focused,
+    has_testid,
+    in_key,
+    run_axe,
+    tab_to,
+)
 from tests.e2e.conftest import SCREENSHOTS, launch, stop
 
 pytestmark = [pytest.mark.component("browser"), pytest.mark.slow, pytest.mark.timeout(420)]
 
 RAMP = ("run", "sim://?pattern=ramp&limit=10&seed=2", "--limit", "11.5N", "--region", "forearm")
 VIEWPORT = {"width": 1280, "height": 900}
-#: Replaces the browser's speech with a recorder: what would be said is kept in
-#: ``window.__pgSaid``.
-SPEECH_RECORDER = """
-window.__pgSaid = [];
-const recorder = {
-  speak: (u) => window.__pgSaid.push(u.text),
-  cancel: () => {},
-  getVoices: () => [],
-  speaking: false,
-  pending: false,
-  paused: false,
-};
-Object.defineProperty(window, 'speechSynthesis', { get: () => recorder, configurable: true });
-"""
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
