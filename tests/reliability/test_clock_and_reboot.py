@@ -20,6 +20,7 @@ import pytest
 from firmware_bridge.commands import poll_commands
 from firmware_bridge.store import Store
 from firmware_bridge.store._base import utc_iso
+from tests.reliability.figures import report
 from tests.reliability.toolstream import FRAME_S, RATE_HZ, Tool, fed_bridge
 
 REPEATS = int(os.environ.get("PG_FAULT_REPEATS", "3"))
@@ -51,6 +52,8 @@ def test_host_clock_jumps_lose_nothing_and_invent_nothing(tmp_path: Path, jump_s
     kinds = [e["kind"] for e in summary["events"]]
     assert "fault" not in kinds and "no_signal" not in kinds[kinds.index("signal") :]
     assert set(np.unique(samples.zone)) == {0}  # relaxed throughout: 5 N of a 20 N limit
+    report(f"host clock jumps {jump_s:+g} s and back", jumps=2 * REPEATS,
+           samples_sent=tool.sent_samples, samples_recorded=len(samples.t_s), gaps=0)  # fmt: skip
 
 
 def test_tool_reboots_mid_session_one_session_with_a_gap_each_time(tmp_path: Path) -> None:
@@ -87,6 +90,9 @@ def test_tool_reboots_mid_session_one_session_with_a_gap_each_time(tmp_path: Pat
     kinds = [e["kind"] for e in summary["events"]]
     assert kinds.count("clock_reset") == REPEATS
     gaps = sum(g["end_s"] - g["start_s"] for g in summary["gap_list"])
+    report("tool reboot mid-session (INFO seq 0)", repeats=REPEATS, sessions=1,
+           gaps=summary["gaps"], samples_sent=tool.sent_samples,
+           samples_recorded=len(samples.t_s))  # fmt: skip
     assert summary["duration_s"] == pytest.approx((REPEATS + 1) * (3.0 - 1 / RATE_HZ) + gaps)
 
 

@@ -2,14 +2,12 @@
 returning, the bridge killed with SIGKILL, the dashboard killed under the launcher, two bridges
 on one tool. Each is repeated ``PG_FAULT_REPEATS`` times (``make soak``: 10; here fewer).
 
-With ``PG_FAULT_REPORT=FILE`` each test appends its measurements (one JSON line) to FILE for
-``docs/reliability.md``.
+With ``PG_FAULT_REPORT=FILE`` each test appends its measurements to FILE (see ``figures``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +15,6 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import psutil
@@ -29,6 +26,7 @@ from firmware_bridge.store import Store
 from tests.integration.cli import run_cli, show, start_record, stop_record, wait_until
 from tests.integration.ptytool import PtyTool
 from tests.integration.test_resilience import INFO, PERIOD_US, ToolClock
+from tests.reliability.figures import report
 
 pytestmark = [
     pytest.mark.skipif(os.name != "posix", reason="needs ptys and POSIX signals"),
@@ -41,14 +39,7 @@ RATE = 200
 STEADY = f"sim://?seed=4&pattern=steady&level=3&rate={RATE}"
 
 
-def report(name: str, **figures: Any) -> None:
-    """Append this test's figures to ``PG_FAULT_REPORT`` (when set)."""
-    target = os.environ.get("PG_FAULT_REPORT")
-    if target:
-        with Path(target).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"fault": name, **figures}) + "\n")
-
-
+@pytest.mark.component("pty")
 def test_port_vanishes_and_returns_repeatedly_in_one_session(tmp_path: Path) -> None:
     """The cable is pulled for 1 s and plugged back, again and again: one session, one gap of
     the outage's length each time, and every sample sent while plugged in is recorded."""
@@ -235,6 +226,7 @@ def test_dashboard_killed_and_restarted_while_recording(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.component("pty")
 def test_two_bridges_on_one_tool(tmp_path: Path) -> None:
     """A second bridge opening the port the first one holds (another data directory, so only
     the port is shared) is refused in one line; the first records on, unharmed."""
@@ -256,3 +248,4 @@ def test_two_bridges_on_one_tool(tmp_path: Path) -> None:
     lines = [line for line in second.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "busy" in lines[0], second.stderr
     assert show(tmp_path / "one", session)["n_samples"] == clock.sent_samples
+    report("two bridges on one tool", message=lines[0], first_bridge_samples_lost=0)

@@ -22,6 +22,7 @@ import pytest
 from firmware_bridge.store import Store
 from tests.conftest import IN_CI
 from tests.integration.cli import run_cli, show, start_record, stop_record, wait_until
+from tests.reliability.figures import report
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="POSIX processes and mounts")]
 
@@ -80,6 +81,14 @@ def test_database_locked_by_another_process(tmp_path: Path) -> None:
     assert len(t) == summary["n_samples"]
     assert np.diff(t).max() < 5 / RATE, "a hole in the recording"
     assert len(t) == pytest.approx(RATE * (t[-1] - t[0]), abs=3)
+    report(
+        "database locked by another process (7 s each)",
+        repeats=REPEATS,
+        samples_expected=round(RATE * (t[-1] - t[0])) + 1,
+        samples_recorded=len(t),
+        largest_step_s=round(float(np.diff(t).max()), 4),
+        messages=err.count("store busy"),
+    )
 
 
 @contextlib.contextmanager
@@ -124,6 +133,7 @@ def test_disk_full_says_so_keeps_what_it_has_and_the_next_start_is_clean(tmp_pat
     with small_disk(tmp_path / "disk", "16m") as disk:
         data = disk / "pg"
         run_cli(data, "units", "N")  # the store exists before the disk is filled
+        kept_each = []
         for _ in range(REPEATS):
             filler = fill(disk, 1_500_000)
             proc = run_cli(data, "record", "sim://?speed=0&rate=1000", check=False, timeout=120)
@@ -134,6 +144,7 @@ def test_disk_full_says_so_keeps_what_it_has_and_the_next_start_is_clean(tmp_pat
                 summary = store.session_summary(cut)
                 kept = store.load_samples(cut)
             assert summary["n_samples"] == len(kept.t_s) > 0
+            kept_each.append(len(kept.t_s))
             filler.unlink()  # space is freed
             proc = run_cli(data, "record", "sim://?speed=0&duration=2", check=False, timeout=120)
             assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
@@ -147,6 +158,8 @@ def test_disk_full_says_so_keeps_what_it_has_and_the_next_start_is_clean(tmp_pat
                 store.delete_session(second)
         check = run_cli(data, "store", "check", check=False)
         assert check.returncode == 0 and "intact" in check.stdout, check.stdout + check.stderr
+    report("disk full mid-session", repeats=REPEATS, samples_kept_each=kept_each,
+           committed_samples_lost=0, message=line)  # fmt: skip
 
 
 def test_read_only_data_directory(tmp_path: Path) -> None:
@@ -159,6 +172,7 @@ def test_read_only_data_directory(tmp_path: Path) -> None:
         for args in (("record", "sim://?speed=0&duration=1"), ("units", "kgf")):
             line = one_error_line(run_cli(data, *args, check=False))
             assert "read-only" in line, line
+        report("read-only data directory", message=line)
         listed = run_cli(data, "sessions", "list", "--json", check=False)
         assert listed.returncode == 0 or "read-only" in one_error_line(listed)
 
@@ -173,6 +187,7 @@ def test_two_bridges_on_one_store(tmp_path: Path) -> None:
         for source in ("sim://?speed=0&duration=1", STEADY):
             line = one_error_line(run_cli(data, "record", source, check=False))
             assert "another bridge" in line and str(first.pid) in line, line
+        report("two bridges on one store", message=line)
     finally:
         session = stop_record(first)
     assert show(data, session)["status"] == "ended"
