@@ -64,8 +64,13 @@ def test_tool_not_found_and_tool_busy(air: Air) -> None:
     air.ble_sim(tool_port, log, "--seed", "31")
     holder = start_record(data, "ble://PressureGuard-001F", "--ble-hci", hci(first))
     wait_for(lambda: any(e["ev"] == "subscribed" for e in read_log(log)), 30, "a connection")
-    busy = run_cli(
-        data, "record", "ble://PressureGuard-001F", "--ble-hci", hci(second), check=False
+    busy = run_cli(  # another store: one store takes one recording bridge at a time
+        air.tmp_path / "other",
+        "record",
+        "ble://PressureGuard-001F",
+        "--ble-hci",
+        hci(second),
+        check=False,
     )
     one_line_failure(busy, "no PressureGuard tool 'PressureGuard-001F' found")
     assert stop_record(holder, timeout=60) >= 1
