@@ -81,14 +81,15 @@ def _blocks(fh: IO[bytes], size: int, start: int, name: str) -> Iterator[tuple[b
         if not data:
             break  # the file shrank meanwhile
         pos += len(data)
-        data = carry + data
+        if carry:
+            data = carry + data
         cut = data.rfind(b"\n") + 1
         if len(data) - cut > MAX_LINE:  # the last line goes on and on: no sample is that long
             at = line + data.count(b"\n", 0, cut)
             raise UsageError(f"{name} line {at}: longer than 1 MB, not a sample")
         if pos >= size:
             cut = len(data)
-        block, carry = data[:cut], data[cut:]
+        block, carry = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
         if block:
             yield block, line, pos
             line += block.count(b"\n")

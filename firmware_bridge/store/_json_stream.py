@@ -261,11 +261,12 @@ class ColumnReader:
         self.index += len(nulls)
 
     def _parse(self, data: bytes) -> tuple[Any, np.ndarray]:
-        if data.translate(None, _WS) != data:
+        stripped = data.translate(None, _WS)
+        if len(stripped) != len(data):  # pretty-printed: whitespace only between items
             inner = _INNER_WS.search(data)
             if inner is not None:
                 raise self._bad(data, data.count(b",", 0, inner.start() + 1))
-            data = data.translate(None, _WS)
+            data = stripped
         if not data:
             if self.pos < self.end or self.index:
                 raise self._bad(data, 0)

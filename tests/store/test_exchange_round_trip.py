@@ -215,3 +215,17 @@ def test_infinite_values_are_written_and_then_refused_by_name(store: Store, tmp_
             assert "1e999" in path.read_text()
         with pytest.raises(UsageError, match=rf"^inf.{fmt}:? {where} is inf: not a finite number$"):
             import_file(store, path)
+
+
+def test_json_rewritten_by_another_program_still_imports(store: Store, tmp_path: Path) -> None:
+    """Pretty-printed, keys sorted (samples before session), a byte-order mark: all the same."""
+    data = samples(5000)
+    sid = recorded(store, data)
+    path = tmp_path / "s.json"
+    export_json(store, sid, path)
+    doc = json.loads(path.read_text())
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text("\ufeff" + json.dumps(doc, indent=2, sort_keys=True), encoding="utf-8")
+    new = import_file(store, pretty)
+    assert_same_samples(_arrays(store, new), _arrays(store, sid))
+    assert store.session_summary(new)["profile"] == "ann"
