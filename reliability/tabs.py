@@ -32,6 +32,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-backgrounding-occluded-windows"]  # fmt: skip
 SOURCE = "sim://?seed=9&rate=1000&pattern=massage"
 VALUE = "document.querySelector('[data-testid=pg-value]')?.textContent || ''"
+#: The live view's own count of the updates it drew.
+UPDATES = "Number(document.querySelector('[data-testid=pg-updates]')?.textContent || 0)"
 
 
 def _free_port() -> int:
@@ -113,15 +115,15 @@ def run(minutes: float, tabs: int, work: Path) -> dict[str, Any]:
             end = time.monotonic() + minutes * 60
             while time.monotonic() < end:
                 time.sleep(min(60.0, max(0.0, end - time.monotonic())))
-                values = []
-                for page in pages:
-                    first = page.evaluate(VALUE)
-                    page.wait_for_timeout(300)
-                    values.append((first, page.evaluate(VALUE)))
-                live = sum(1 for a, b in values if a != b and any(c.isdigit() for c in b))
+                counts = [page.evaluate(UPDATES) for page in pages]
+                pages[0].wait_for_timeout(2000)
+                rates = [
+                    (page.evaluate(UPDATES) - c) / 2.0
+                    for page, c in zip(pages, counts, strict=True)
+                ]
                 checks.append(
-                    {"t_min": round(len(checks) + 1, 1), "tabs_live": live,
-                     "browser_mib": _browser_rss(browser_pid)}
+                    {"t_min": round(len(checks) + 1, 1), "tabs_live": sum(r > 0 for r in rates),
+                     "updates_per_s": rates, "browser_mib": _browser_rss(browser_pid)}
                 )  # fmt: skip
             sampler.stop()
             browser.close()
@@ -152,6 +154,10 @@ def run(minutes: float, tabs: int, work: Path) -> dict[str, Any]:
         "source": SOURCE,
         "rss_mib": {name: ends(name) for name in ("bridge", "dashboard", "browser")},
         "tabs_live_each_minute": [c["tabs_live"] for c in checks],
+        "updates_per_s_min": min((min(c["updates_per_s"]) for c in checks), default=None),
+        "updates_per_s_mean": round(
+            sum(sum(c["updates_per_s"]) for c in checks) / max(1, tabs * len(checks)), 1
+        ),
         "session_samples": summary["n_samples"],
         "session_gaps": summary["gaps"],
         "session_s": summary["duration_s"],
