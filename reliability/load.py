@@ -4,7 +4,7 @@ Recording 4 hours in real time takes 4 hours, so the session is a capture of the
 1 kHz (generated here, as ``record --capture`` writes it) replayed at full speed
 (``replay://FILE.bin?speed=0``): the same decoder, bridge, judging and store as a live tool,
 only without waiting. Then it is reviewed as the History page does: the summary, the statistics,
-the whole-session curve and a zoomed window. The recorder's RSS is sampled every 5 s; the
+the whole-session curve and a zoomed window. The recorder's RSS is sampled every second; the
 figures go to ``reliability/results/load.json``.
 """
 
@@ -54,7 +54,7 @@ def run(hours: float, rate_hz: int, work: Path) -> dict[str, object]:
                f"replay://{capture}?speed=0", "--quiet", "--data-dir", str(data)]  # fmt: skip
     t0 = time.monotonic()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = RssSampler({"recorder": proc.pid}, every_s=5.0)
+    sampler = RssSampler({"recorder": proc.pid}, every_s=1.0)
     sampler.start()
     out, err = proc.communicate()
     sampler.stop()
