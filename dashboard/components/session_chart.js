@@ -178,6 +178,9 @@ class SessionChart {
 
   schedule() {
     this.setStatus("loading");
+    // a request still on its way is for a window no longer shown: its answer must not be drawn
+    // and reported "ready" while the one for the new window waits
+    if (this.abort) this.abort.abort();
     window.clearTimeout(this.timer);
     this.timer = window.setTimeout(() => this.load(false), DEBOUNCE_MS);
   }
