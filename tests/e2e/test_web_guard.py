@@ -91,7 +91,7 @@ def test_no_command_channel_for_another_origin_or_host(app: RunningApp) -> None:
 def test_xsrf_protection_is_on(app: RunningApp) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", _port(app), timeout=10)
     try:
-        conn.request("GET", "/_stcore/health")  
+        conn.request("GET", "/_stcore/health")  # where Streamlit sets its XSRF cookie
         cookies = " ".join(conn.getresponse().headers.get_all("Set-Cookie") or [])
     finally:
         conn.close()
