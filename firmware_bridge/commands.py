@@ -102,7 +102,7 @@ def obey(bridge: Commandable, kind: str, args: dict[str, Any]) -> int | None:
         tip = args.get("tip")
         return bridge.start_session(
             str(args.get("profile") or bridge.default_profile),
-            str(parse_region(region)) if region else None,
+            str(parse_region(str(region))) if region else None,
             pain(args.get("pain_before")),
             float(limit) if limit else None,
             tip=None if tip is None else str(tip),
