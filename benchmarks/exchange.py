@@ -126,24 +126,24 @@ def run() -> dict[str, Any]:
     for path in sorted(work.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     work.rmdir()
-    return {"rows": rows, "cores": os.cpu_count(), "samples": n}
+    return {"rows": rows, "cores": os.cpu_count(), "samples": n, "load": os.getloadavg()}
 
 
-def _rate(row: dict[str, Any], key: str) -> str:
-    figure = row.get(key)
+def _rate(row: dict[str, Any], figure: dict[str, float] | None) -> str:
     return "—" if figure is None else f"{row['rows'] / figure['s']:,.0f}"
 
 
-def _cell(row: dict[str, Any], key: str) -> str:
-    figure = row.get(key)
-    if figure is None:
-        return "—"
-    return f"{figure['s']:.2f} s ({figure['cpu_s']:.1f} s CPU), {figure['peak_mb']:,.0f} MB"
+def _cell(figure: dict[str, float] | None) -> str:
+    return "—" if figure is None else f"{figure['s']:.2f} s ({figure['cpu_s']:.1f} s CPU)"
 
 
-def _times(row: dict[str, Any], what: str) -> str:
-    before, after = row.get(f"{what}_before"), row.get(f"{what}_after")
-    return "—" if before is None or after is None else f"{before['s'] / after['s']:.1f}×"
+def _times(before: dict[str, float] | None, after: dict[str, float], key: str) -> str:
+    return "—" if before is None else f"{before[key] / after[key]:.1f}×"
+
+
+def _memory(before: dict[str, float] | None, after: dict[str, float]) -> str:
+    first = "—" if before is None else f"{before['peak_mb']:,.0f}"
+    return f"{first} → {after['peak_mb']:,.0f} MB"
 
 
 def markdown(results: dict[str, Any], machine: str) -> str:
@@ -161,19 +161,23 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         "`benchmarks/exchange_baseline.py`). *After*: `sessions export` / `sessions "
         f"import` as shipped (Arrow columns, text formatted on {WORKERS} "
         f"worker threads, imports read a block at a time). Best of {BEFORE_REPEATS} runs before "
-        f"and {REPEATS} after (the machine is shared with other work). Each cell: "
-        "wall-clock time (CPU time of the process, all threads), and the process's peak resident "
-        "set above its start during the run. Parquet is new (no before).",
+        f"and {REPEATS} after (the machine is shared with other work: its load average was "
+        f"{results['load'][1]:.1f} over the last 5 minutes of the run). Each cell: "
+        "wall-clock time (CPU time of the process, all threads); peak memory is the process's "
+        "resident set above its start during the run. Parquet is new (no before).",
         "",
-        "| format | what | before | before rows/s | after | after rows/s | speed-up | file |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| format | what | before | before rows/s | after | after rows/s | faster (wall) "
+        "| faster (CPU) | peak memory | file |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for fmt, row in results["rows"].items():
         for what in ("export", "import"):
+            before, after = row.get(f"{what}_before"), row[f"{what}_after"]
             lines.append(
-                f"| {fmt.upper()} | {what} | {_cell(row, what + '_before')} | "
-                f"{_rate(row, what + '_before')} | {_cell(row, what + '_after')} | "
-                f"{_rate(row, what + '_after')} | {_times(row, what)} | {row['file_mb']:,.0f} MB |"
+                f"| {fmt.upper()} | {what} | {_cell(before)} | {_rate(row, before)} | "
+                f"{_cell(after)} | {_rate(row, after)} | {_times(before, after, 's')} | "
+                f"{_times(before, after, 'cpu_s')} | {_memory(before, after)} | "
+                f"{row['file_mb']:,.0f} MB |"
             )
     rows = results["rows"]
     csv_before = rows["csv"]["export_before"]
