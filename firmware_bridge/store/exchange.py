@@ -23,14 +23,9 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING, Any
 
 from firmware_bridge.errors import UsageError
-from firmware_bridge.store._export_arrow import csv_rows, json_items, ordered_map, record_batch
-from firmware_bridge.store._import_source import import_path
 from firmware_bridge.store.formats import (
     EXPORT_FORMATS,
     PARQUET_META_KEY,
@@ -40,6 +35,12 @@ from firmware_bridge.store.formats import (
 )
 from firmware_bridge.store.samples import FLOAT_COLUMNS
 from firmware_bridge.store.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow (and the modules using it) is imported only when a file is written or read: loading it
+# takes a second and tens of MB, which no other command, nor the bridge, should pay.
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ def export_csv(
         StoreError: the store cannot be read.
         UsageError: the file cannot be written there (a symbolic link, no such directory …).
     """
+    from firmware_bridge.store._export_arrow import csv_rows, ordered_map  # noqa: PLC0415
+
     summary = store.session_summary(session_id)
     columns = export_columns(summary)
     total = int(summary.get("n_samples") or 0)
@@ -164,6 +167,8 @@ def export_json(
     stays small for long sessions. Arguments, return value and errors as :func:`export_csv`;
     progress counts one sample once per column.
     """
+    from firmware_bridge.store._export_arrow import json_items, ordered_map  # noqa: PLC0415
+
     summary = store.session_summary(session_id)
     area = summary["tip_area_cm2"]
     columns = export_columns(summary)
@@ -189,6 +194,8 @@ def export_json(
 
 def parquet_schema(summary: dict[str, Any]) -> pa.Schema:
     """The Parquet schema of a session's export (docs/exchange.md), with the JSON head."""
+    import pyarrow as pa  # noqa: PLC0415
+
     types = {"zone": pa.string()}
     fields = [
         pa.field(c, types.get(c, pa.float64()), nullable=c != "t_s")
@@ -207,6 +214,10 @@ def export_parquet(
     """
     if isinstance(out, io.TextIOBase):
         raise UsageError("Parquet is binary: write it to a file (-o FILE.parquet)")
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from firmware_bridge.store._export_arrow import ordered_map, record_batch  # noqa: PLC0415
+
     summary = store.session_summary(session_id)
     schema = parquet_schema(summary)
     columns = schema.names
@@ -280,4 +291,6 @@ def import_file(store: Store, path: Path | str, *, progress: Progress | None = N
             row or item where it is.
         StoreError: the store cannot be written (nothing of the import is kept).
     """
+    from firmware_bridge.store._import_source import import_path  # noqa: PLC0415
+
     return import_path(store, Path(path), progress)
