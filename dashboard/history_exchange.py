@@ -3,22 +3,23 @@ importing an exported file, and the therapist report (PDF).
 
 The writers are the command line's own (:mod:`firmware_bridge.store.exchange`), so a file saved
 here is the file ``pressureguard sessions export`` writes, and imports back the same way. No file
-is built in memory by PressureGuard: an export is written to a temporary file a batch at a time,
-and read from there when the browser asks for it (Streamlit then keeps those bytes while it
-serves them). A short session's CSV and JSON are written when the
-button is clicked (Streamlit's deferred ``data`` callable); Parquet, and every format of a long
-session, are prepared first with a progress bar (``st.progress``), then offered. An upload is
-copied to a temporary file in pieces and imported from there, with a progress bar too.
+is built in memory by PressureGuard: an export is written to a temporary file (this user's
+alone) a batch at a time, and read from there when the browser asks for it (Streamlit then keeps
+those bytes while it serves them). A short session's CSV and JSON are written when the button is
+clicked (Streamlit's deferred ``data`` callable); Parquet, and every format of a long session,
+are prepared first with a progress bar (``st.progress``), then offered. An upload is copied to a
+temporary file in pieces and imported from there, with a progress bar too.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import io
 import logging
+import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -56,20 +57,12 @@ CSV_BYTES_PER_SAMPLE = 80
 #: Prepared downloads older than this are removed when another is prepared.
 KEEP_PREPARED_S = 3600.0
 _PREPARED = "pg_hist_prepared"  # session state: the prepared file of this browser session
-_DIRS: list[Path] = []  # this process's own download directory, made on first use
-
-
-def _download_dir() -> Path:
-    """A private temporary directory of this process (removed when it exits)."""
-    if not _DIRS:
-        path = Path(tempfile.mkdtemp(prefix="pressureguard-downloads-"))
-        atexit.register(shutil.rmtree, path, ignore_errors=True)
-        _DIRS.append(path)
-    return _DIRS[0]
+#: Prepared downloads are temporary files named so (readable by this user only).
+DOWNLOAD_PREFIX = "pressureguard-download-"
 
 
 def _new_file(fmt: str) -> Path:
-    with tempfile.NamedTemporaryFile(dir=_download_dir(), suffix=f".{fmt}", delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(prefix=DOWNLOAD_PREFIX, suffix=f".{fmt}", delete=False) as tmp:
         return Path(tmp.name)
 
 
@@ -85,15 +78,19 @@ def export_to(
     path: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write a session's export to ``path`` (a batch at a time); returns the samples written.
+    """Write a session's export into the file at ``path`` (an existing file keeps its
+    permissions: a temporary file stays this user's alone), a batch at a time; returns the
+    samples written.
 
     Raises:
         KeyError: an unknown format.
         NotFoundError: no such session.
         StoreError: the store cannot be read.
-        UsageError: the file cannot be written.
+        OSError: the file cannot be written.
     """
-    rows = EXPORTERS[fmt](store, session_id, path, progress=progress)
+    with path.open("r+b" if path.exists() else "wb") as fh:
+        fh.truncate()
+        rows = EXPORTERS[fmt](store, session_id, fh, progress=progress)
     log.info("session %d: %d samples prepared for download as %s", session_id, rows, fmt)
     return rows
 
@@ -119,8 +116,8 @@ def export_file(store: Store, session_id: int, fmt: str) -> IO[bytes]:
 
 
 def export_bytes(store: Store, session_id: int, fmt: str) -> bytes:
-    """A session exported as the command line exports it, as bytes (for small sessions and
-    tests; the page itself hands Streamlit the file)."""
+    """A session exported as the command line exports it, as bytes read back from the
+    temporary file it was written to (what a one-click download hands Streamlit)."""
     with export_file(store, session_id, fmt) as fh:
         return fh.read()
 
@@ -170,13 +167,20 @@ def download_buttons(store: Store, session_id: int, n_samples: int = 0) -> None:
 
 
 def _clean_prepared(keep: Path | None = None) -> None:
-    """Remove this browser session's previous prepared file, and anyone's stale ones."""
+    """Remove this browser session's previous prepared file, and stale ones (older than
+    :data:`KEEP_PREPARED_S`, left by a dashboard that was stopped) of this user."""
     old = st.session_state.get(_PREPARED)
     if old and Path(old["path"]) != keep:
         Path(old["path"]).unlink(missing_ok=True)
-    for path in _download_dir().iterdir():
+    uid = getattr(os, "getuid", lambda: None)()
+    temp = Path(tempfile.gettempdir())
+    # ".pressureguard-download-…part": an export's own temporary file, left by a killed export
+    for path in [*temp.glob(DOWNLOAD_PREFIX + "*"), *temp.glob("." + DOWNLOAD_PREFIX + "*")]:
         with contextlib.suppress(OSError):
-            if path != keep and time.time() - path.stat().st_mtime > KEEP_PREPARED_S:
+            info = path.lstat()
+            mine = uid is None or info.st_uid == uid
+            stale = time.time() - info.st_mtime > KEEP_PREPARED_S
+            if path != keep and mine and stale and stat.S_ISREG(info.st_mode):
                 path.unlink()
 
 

@@ -4,6 +4,7 @@ with ``st.progress`` into a temporary file, then offered; an upload imported wit
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,15 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     """The store the dashboard opens (PRESSUREGUARD_HOME = a temp dir)."""
     monkeypatch.setenv("PRESSUREGUARD_HOME", str(tmp_path / "home"))
     resources.close_stores()
+    before = set(_prepared_files())
     yield resources.get_store()
     resources.close_stores()
+    for path in set(_prepared_files()) - before:  # what the tests prepared
+        path.unlink(missing_ok=True)
+
+
+def _prepared_files() -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(history_exchange.DOWNLOAD_PREFIX + "*"))
 
 
 def session_page() -> AppTest:
@@ -60,7 +68,8 @@ def test_parquet_is_prepared_with_a_progress_bar(store: Store) -> None:
     prepared = Path(at.session_state["pg_hist_prepared"]["path"])
     table = pq.read_table(prepared)
     assert table.num_rows == 800 and table.column_names[:2] == ["t_s", "force_n"]
-    assert prepared.parent.name.startswith("pressureguard-downloads-")
+    assert prepared.name.startswith(history_exchange.DOWNLOAD_PREFIX)
+    assert prepared.stat().st_mode & 0o077 == 0  # this user's alone
     assert f"pressureguard-session-{sid}.parquet" in " ".join(c.value for c in at.caption)
 
 
