@@ -45,11 +45,11 @@ def examples(short: int = SHORT_RUN) -> int:
     return int(value) if value else short
 
 
-def fuzz_settings(short: int = SHORT_RUN) -> settings:
+def fuzz_settings(short: int = SHORT_RUN, deadline: timedelta = CASE_DEADLINE) -> settings:
     """Hypothesis settings for a fuzzer: the case count, the deadline, no example database."""
     return settings(
         max_examples=examples(short),
-        deadline=CASE_DEADLINE,
+        deadline=deadline,
         database=None,
         suppress_health_check=[
             HealthCheck.too_slow,

@@ -18,6 +18,7 @@ import io
 import logging
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -145,7 +146,7 @@ def _run(argv: list[str]) -> tuple[int, str]:
 
 def test_cli_arguments(cli_root: Path, tally: Tally) -> None:
     @given(argv=argvs(cli_root))
-    @fuzz_settings(150)
+    @fuzz_settings(150, deadline=timedelta(seconds=90))  # a PDF report takes seconds
     def case(argv: list[str]) -> None:
         tally()
         code, err = _run(argv)
