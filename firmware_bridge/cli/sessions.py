@@ -214,8 +214,8 @@ class ProgressBar:
     def __call__(self, done: int, total: int) -> None:
         self._state = (done, total)
         now = time.monotonic()
-        if now - self.started < self.after_s:
-            return
+        if done <= 0 or now - self.started < self.after_s:
+            return  # nothing done yet (a file refused at once shows only its one line)
         if self.tty:
             if now - self._last >= 0.1:
                 self.stream.write("\r" + self._text(done, total))
