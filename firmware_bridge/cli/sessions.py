@@ -37,14 +37,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     lst.set_defaults(func=cmd_list)
 
     show = ss.add_parser("show", parents=[common], help="one session's summary and events")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=session_id)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
     exp = ss.add_parser(
         "export", parents=[common], help="one row per sample (CSV), JSON or Parquet"
     )
-    exp.add_argument("id", type=int)
+    exp.add_argument("id", type=session_id)
     exp.add_argument(
         "--format",
         choices=EXPORT_FORMATS,
@@ -60,8 +60,19 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     imp.set_defaults(func=cmd_import)
 
     rm = ss.add_parser("delete", parents=[common], help="delete a session and its samples")
-    rm.add_argument("id", type=int)
+    rm.add_argument("id", type=session_id)
     rm.set_defaults(func=cmd_delete)
+
+
+def session_id(text: str) -> int:
+    """A session id as typed: a whole number the store can hold (argparse says so, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"a session id is a whole number from 1, not {text!r}")
+    return value
 
 
 def _when(text: str | None) -> tuple[date | None, datetime | None]:
