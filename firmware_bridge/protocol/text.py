@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Longest accepted line (without its terminator); longer ones are dropped as ``invalid``.
 MAX_LINE = 512
+#: Largest magnitude a line's number may have, in counts or newtons (a 32-bit ADC stops near 4e9):
+#: beyond it the line is ``invalid``, never a force that overflows the filters.
+MAX_ABS_VALUE = 1e12
 #: Line period assumed until lines have been timed (80 Hz, the HX711's fast rate).
 DEFAULT_PERIOD_S = 1 / 80
 _EMA_ALPHA = 0.2
@@ -250,6 +253,7 @@ class TextDecoder:
         else:
             start = min(self._t_prev, t_host)  # t_host is already >= the last line's time
             times = start + (t_host - start) * (np.arange(1, n + 1, dtype=np.float64) / n)
+            times[-1] = t_host  # exactly: rounding must not put the next line before this one
         self._t_prev = t_host
         self._t_last = float(times[-1])
         return times
@@ -275,6 +279,9 @@ class TextDecoder:
             words, inverse = np.unique(units, return_inverse=True)
             table = np.array([self._factor(w) for w in words], dtype=np.float64)
             factors = table[inverse.ravel()]
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e307 kg is no reading either
+            scaled = np.abs(values * np.where(np.isnan(factors), 1.0, factors))
+        faults[(faults == 0) & ~(scaled <= MAX_ABS_VALUE)] = 2
         # Lines that cannot be trusted at all, whatever number they seem to hold: line noise and
         # a wrong baud rate show up as control characters and broken UTF-8.
         ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
