@@ -34,7 +34,7 @@ RSS_GROWTH_MIB = 256
 #: Beyond this many cases the growth is reported, not judged: hypothesis's own record of the
 #: examples it tried grows with the run (a plain loop of 20,000 hostile commands grows the bridge
 #: by 4 MiB; hypothesis driving the same 20,000 grows the process by ~400 MiB).
-RSS_CHECKED_UP_TO = 5_000
+RSS_CHECKED_UP_TO = 1_000
 #: The per-case deadline: a case that takes this long is a hang (normal cases take milliseconds).
 CASE_DEADLINE = timedelta(seconds=10)
 

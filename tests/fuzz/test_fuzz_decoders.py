@@ -30,7 +30,7 @@ from firmware_bridge.protocol.frames import (
     samples_payload,
     status_payload,
 )
-from firmware_bridge.protocol.text import MAX_LINE, TextDecoder, TextOptions
+from firmware_bridge.protocol.text import MAX_ABS_VALUE, MAX_LINE, TextDecoder, TextOptions
 from firmware_bridge.readings import (
     FAULT_KINDS,
     ButtonEvent,
@@ -273,6 +273,8 @@ def test_text_lines(
     for i, chunk in enumerate(chunked(stream, cuts)):
         for reading in decoder.feed(chunk, times[i % len(times)]):
             check_reading(reading)
+            values = reading.raw if reading.force_n is None else reading.force_n
+            assert (np.abs(values) <= MAX_ABS_VALUE).all()
             assert isinstance(reading, SampleBatch) and not reading.device_clock
             assert reading.t[0] >= last_t and (np.diff(reading.t) >= 0).all()  # never backwards
             last_t = float(reading.t[-1])
