@@ -185,7 +185,8 @@ class ProgressorDecoder:
             self.stats.faults["length"] += 1
             return []
         pairs = np.frombuffer(payload, dtype=np.dtype([("kg", "<f4"), ("us", "<u4")]))
-        kg = pairs["kg"].astype(np.float64)
+        with np.errstate(invalid="ignore"):  # a signalling NaN warns as it widens; counted below
+            kg = pairs["kg"].astype(np.float64)
         finite = np.isfinite(kg)
         if not finite.all():
             self.stats.faults["invalid"] += 1
