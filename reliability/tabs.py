@@ -166,24 +166,27 @@ def run(minutes: float, tabs: int, work: Path) -> dict[str, Any]:
 
 
 def plot(figures: dict[str, Any], out: Path) -> None:
-    """RSS over time, one line per process."""
+    """RSS over time: the bridge and the dashboard server above, the browser (8 tabs) below."""
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     series = figures["series"]
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    for name in ("bridge", "dashboard", "browser"):
-        points = [(r["t_s"] / 60, r[name]) for r in series if r.get(name) is not None]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=name)
-    ax.set_xlabel("minutes")
-    ax.set_ylabel("resident memory (MiB)")
-    ax.set_ylim(bottom=0)
-    ax.set_title(f"{figures['tabs']} live tabs, 1 kHz tool recording, {figures['minutes']:g} min")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), dpi=100, sharex=True)
+    for ax, names in ((top, ("bridge", "dashboard")), (bottom, ("browser",))):
+        for name in names:
+            points = [(r["t_s"] / 60, r[name]) for r in series if r.get(name) is not None]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", markersize=3, label=name)
+        ax.set_ylabel("RSS (MiB)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    top.set_title(
+        f"{figures['tabs']} live tabs, a 1 kHz tool recording, {figures['minutes']:g} min"
+    )
+    bottom.set_xlabel("minutes")
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
