@@ -250,13 +250,7 @@ def import_csv(
                 area.feed(samples.force_n, extra[PRESSURE_COLUMN])
             if progress is not None:
                 progress(done, size)
-        if writer.session_id is None:
-            raise UsageError(f"{name} has no samples after its header line")
-        tip = area.result(name)
-        if tip is not None:
-            store.update_session(writer.session_id, tip_area_cm2=tip)
-        store.set_counters(writer.session_id, {"time_over_limit_s": writer.time_over_s})
-        sid = writer.finish(status="ended", ended_at=None, reason="imported")
+        sid = writer.finish_samples(area, name, f"{name} has no samples after its header line")
     except BaseException:
         writer.abandon()
         raise

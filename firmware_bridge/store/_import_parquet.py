@@ -194,13 +194,7 @@ def import_parquet(
         if part is not None:
             sid = part.finish(store, writer)
         else:
-            if writer.session_id is None:
-                raise UsageError(f"{name} has no samples")
-            tip = area.result(name)
-            if tip is not None:
-                store.update_session(writer.session_id, tip_area_cm2=tip)
-            store.set_counters(writer.session_id, {"time_over_limit_s": writer.time_over_s})
-            sid = writer.finish(status="ended", ended_at=None, reason="imported")
+            sid = writer.finish_samples(area, name, f"{name} has no samples")
     except BaseException:
         writer.abandon()
         raise

@@ -126,6 +126,21 @@ class ImportWriter:
             self.store._compact_later([sid])  # review statistics, as for a recorded session
         return sid
 
+    def finish_samples(self, area: AreaFinder, name: str, empty: str) -> int:
+        """End a file that held samples only (no session record): its tip from the pressure
+        column, its time over the limit, then :meth:`finish`.
+
+        Raises:
+            UsageError: ``empty`` when no sample was read.
+        """
+        if self.session_id is None:
+            raise UsageError(empty)
+        tip = area.result(name)
+        if tip is not None:
+            self.store.update_session(self.session_id, tip_area_cm2=tip)
+        self.store.set_counters(self.session_id, {"time_over_limit_s": self.time_over_s})
+        return self.finish(status="ended", ended_at=None, reason="imported")
+
     def abandon(self) -> None:
         """Remove the half-written session (after any failure, even Ctrl-C)."""
         if self.session_id is None:
