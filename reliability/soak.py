@@ -1,6 +1,8 @@
 """``make soak``: every long run, one after the other, figures in ``reliability/results/``.
 
-1. the fuzzers at ``PG_FUZZ_EXAMPLES`` cases each (default a million): ``fuzz.jsonl``;
+1. every fuzzer at a million cases under atheris (``reliability.fuzz``, ``PG_FUZZ_RUNS``):
+   ``fuzz-bytes.jsonl``; then the hypothesis fuzzers at ``PG_FUZZ_EXAMPLES`` cases each (default
+   20,000: hypothesis spends most of its time building cases): ``fuzz.jsonl``;
 2. the fault tests repeated ``PG_FAULT_REPEATS`` times (default 10): ``faults.jsonl``;
 3. a 4-hour session at 1 kHz recorded (a capture replayed at full speed) and reviewed:
    ``load.json``;
@@ -8,7 +10,7 @@
    ``docs/reliability-rss.png``.
 
 ``python -m reliability.soak fuzz faults`` runs only the parts named. Expect many hours in all on
-two cores (the fuzzers most of it); ``docs/reliability.md`` says what ran when.
+two cores; ``docs/reliability.md`` says what ran when.
 """
 
 from __future__ import annotations
@@ -39,11 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         print(f"soak: {part}", flush=True)
         if part == "fuzz":
+            report = RESULTS / "fuzz-bytes.jsonl"
+            report.unlink(missing_ok=True)
+            runs = os.environ.get("PG_FUZZ_RUNS", "1000000")
+            code = subprocess.run(
+                [sys.executable, "-m", "reliability.fuzz", "--runs", runs, "--report", str(report)],
+                cwd=ROOT,
+                check=False,
+            ).returncode
             report = RESULTS / "fuzz.jsonl"
             report.unlink(missing_ok=True)
-            env = {"PG_FUZZ_EXAMPLES": os.environ.get("PG_FUZZ_EXAMPLES", "1000000"),
+            env = {"PG_FUZZ_EXAMPLES": os.environ.get("PG_FUZZ_EXAMPLES", "20000"),
                    "PG_FUZZ_REPORT": str(report)}  # fmt: skip
-            code = _pytest("tests/fuzz", env)
+            code = _pytest("tests/fuzz", env) or code
         elif part == "faults":
             report = RESULTS / "faults.jsonl"
             report.unlink(missing_ok=True)

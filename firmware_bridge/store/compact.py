@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from firmware_bridge.errors import PressureGuardError, StoreDamagedError
+from firmware_bridge.errors import NotFoundError, PressureGuardError, StoreDamagedError
 from firmware_bridge.store._base import StoreBase, _rollback, store_error, utc_iso
 from firmware_bridge.store.chunk_sums import crc_problem, peak_of, seal, shape_problem
 from firmware_bridge.store.samples import SAMPLE_COLUMNS
@@ -232,6 +232,8 @@ class CompactionMixin(StoreBase):
                 self._keep_stats(sid)
             except _StoppedError:
                 log.info("session %d: its statistics are left for later", sid)
+            except NotFoundError:
+                log.debug("session %d was deleted before it was compacted", sid)
             except PressureGuardError as exc:
                 # Left as it is (every sample readable): compaction is retried when a bridge next
                 # starts, the statistics are computed when first needed.

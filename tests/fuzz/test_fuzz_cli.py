@@ -109,20 +109,26 @@ def argvs(draw: st.DrawFn, root: Path) -> list[str]:
 def cli_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A data dir with one recorded session, files to import, and the home folder pointed here."""
     root = tmp_path_factory.mktemp("cli")
-    (root / "dir").mkdir()
-    (root / "import.csv").write_text("t_s,force_n\n0,1\n0.0125,2\n")
-    (root / "import.json").write_text('{"samples": {"t_s": [0], "force_n": [1]}}')
     previous = os.environ.get("PRESSUREGUARD_HOME")
-    os.environ["PRESSUREGUARD_HOME"] = str(root / "home")
     try:
-        seeded = _run(["record", "sim://?speed=0&duration=1", "--data-dir", str(root / "home")])
-        assert seeded[0] == 0, seeded
-        yield root
+        yield make_cli_root(root)
     finally:
         if previous is None:
             os.environ.pop("PRESSUREGUARD_HOME", None)
         else:
             os.environ["PRESSUREGUARD_HOME"] = previous
+
+
+def make_cli_root(root: Path) -> Path:
+    """``root`` made ready: one recorded session, files to import, the home folder pointed
+    inside it (``PRESSUREGUARD_HOME``, left set)."""
+    (root / "dir").mkdir()
+    (root / "import.csv").write_text("t_s,force_n\n0,1\n0.0125,2\n")
+    (root / "import.json").write_text('{"samples": {"t_s": [0], "force_n": [1]}}')
+    os.environ["PRESSUREGUARD_HOME"] = str(root / "home")
+    seeded = _run(["record", "sim://?speed=0&duration=1", "--data-dir", str(root / "home")])
+    assert seeded[0] == 0, seeded
+    return root
 
 
 def _run(argv: list[str]) -> tuple[int, str]:
@@ -149,19 +155,24 @@ def test_cli_arguments(cli_root: Path, tally: Tally) -> None:
     @fuzz_settings(150, deadline=timedelta(seconds=90))  # a PDF report takes seconds
     def case(argv: list[str]) -> None:
         tally()
-        code, err = _run(argv)
-        assert "Traceback" not in err, err
-        if code == -1:
-            return  # --help / --version
-        if code >= 1000:  # argparse refused the arguments
-            assert code == 1002, (argv, code, err)
-            return
-        assert code in (0, 1, 2, 130), (argv, code, err)
-        if code == 0:
-            return
-        lines = [line for line in err.splitlines() if line.strip()]
-        assert lines, (argv, "an error exit with nothing said")
-        assert all(line.startswith("pressureguard: ") for line in lines), (argv, err)
-        assert "unexpected error" not in err, (argv, err)
+        cli_case(argv)
 
     case()
+
+
+def cli_case(argv: list[str]) -> None:
+    """``main(argv)``: argparse's refusal, success, or our own one-line errors."""
+    code, err = _run(argv)
+    assert "Traceback" not in err, err
+    if code == -1:
+        return  # --help / --version
+    if code >= 1000:  # argparse refused the arguments
+        assert code == 1002, (argv, code, err)
+        return
+    assert code in (0, 1, 2, 130), (argv, code, err)
+    if code == 0:
+        return
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, (argv, "an error exit with nothing said")
+    assert all(line.startswith("pressureguard: ") for line in lines), (argv, err)
+    assert "unexpected error" not in err, (argv, err)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,13 @@ class Watched(Bridge):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Bridge]]:
-    data: Path = tmp_path_factory.mktemp("commands")
+    with serving(tmp_path_factory.mktemp("commands")) as pair:
+        yield pair
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[tuple[Store, Bridge]]:
+    """A store in ``data`` and a real bridge (not recording) reading its commands."""
     with Store.open(data) as store:
         bridge = Watched(store, RecordOptions(source="sim://?speed=0", record_session=False))
         try:
@@ -121,6 +128,11 @@ def test_hostile_commands(
     rows: list[tuple[str, Any, str | None]], served: tuple[Store, Bridge], tally: Tally
 ) -> None:
     tally()
+    commands_case(served, rows)
+
+
+def commands_case(served: tuple[Store, Bridge], rows: list[tuple[str, Any, str | None]]) -> None:
+    """Rows posted, then polled: each answered, and the bridge still sane."""
     store, bridge = served
     ids = [i for i in (_post(store, *row) for row in rows) if i is not None]
     poll_commands(store, bridge)  # must not raise, whatever the rows hold

@@ -172,6 +172,11 @@ def mutated_streams(draw: st.DrawFn) -> bytes:
 @fuzz_settings()
 def test_binary_stream(stream: bytes, cuts: list[int], tally: Tally) -> None:
     tally()
+    binary_stream_case(stream, cuts)
+
+
+def binary_stream_case(stream: bytes, cuts: list[int]) -> None:
+    """A serial stream in chunks: readings well formed, counters growing, the buffer bounded."""
     decoder = BinaryDecoder()
     counters: dict[str, int] = {}
     for chunk in chunked(stream, cuts):
@@ -186,6 +191,11 @@ def test_binary_stream(stream: bytes, cuts: list[int], tally: Tally) -> None:
 def test_binary_bodies(body_list: list[bytes], tally: Tally) -> None:
     """BLE notifications: one body each, no COBS."""
     tally()
+    binary_bodies_case(body_list)
+
+
+def binary_bodies_case(body_list: list[bytes]) -> None:
+    """Bodies fed one at a time (as BLE delivers them): readings well formed."""
     decoder = BinaryDecoder()
     counters: dict[str, int] = {}
     for body in body_list:
@@ -203,6 +213,11 @@ def test_binary_bodies(body_list: list[bytes], tally: Tally) -> None:
 def test_detecting_decoder(stream: bytes, cuts: list[int], fmt: str, tally: Tally) -> None:
     """``--format auto`` deciding between binary and text on hostile input."""
     tally()
+    detecting_case(stream, cuts, fmt)
+
+
+def detecting_case(stream: bytes, cuts: list[int], fmt: str) -> None:
+    """The detecting decoder in chunks: readings well formed, faults of known kinds."""
     decoder = AutoDecoder(fmt, TextOptions())
     t = 0.0
     for chunk in chunked(stream, cuts):
@@ -267,6 +282,13 @@ def test_text_lines(
 ) -> None:
     """Any bytes, any chunking, arrival times that may even run backwards."""
     tally()
+    text_lines_case(stream, cuts, times, options, at_start)
+
+
+def text_lines_case(
+    stream: bytes, cuts: list[int], times: list[float], options: TextOptions, at_start: bool
+) -> None:
+    """Text lines in chunks: values bounded, times never backwards, the tail bounded."""
     decoder = TextDecoder(options, at_stream_start=at_start)
     counters: dict[str, int] = {}
     last_t = -math.inf
@@ -292,6 +314,11 @@ def test_text_lines(
 def test_text_options(field: int | None, label: str | None, unit: str, tally: Tally) -> None:
     """``--text-field``, ``--text-label``, ``--text-unit``: valid, or one clear line."""
     tally()
+    text_options_case(field, label, unit)
+
+
+def text_options_case(field: int | None, label: str | None, unit: str) -> None:
+    """Options accepted (and a decoder built on them works), or refused in one line."""
     try:
         options = TextOptions(field=field, label=label, unit=unit)
     except UsageError as exc:
@@ -333,6 +360,11 @@ requests = st.one_of(
 @fuzz_settings()
 def test_progressor_notifications(notes: list[tuple[bytes, bytes | None]], tally: Tally) -> None:
     tally()
+    progressor_case(notes)
+
+
+def progressor_case(notes: list[tuple[bytes, bytes | None]]) -> None:
+    """Notifications, each after the request (if any) that preceded it: readings well formed."""
     decoder = progressor.ProgressorDecoder()
     counters: dict[str, int] = {}
     for data, request in notes:

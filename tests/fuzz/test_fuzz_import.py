@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,13 @@ def stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Store, Path, dict[str, bytes]]]:
     """A store with one real session, and that session exported both ways."""
-    root = tmp_path_factory.mktemp("import")
+    with import_store(tmp_path_factory.mktemp("import")) as opened:
+        yield opened
+
+
+@contextmanager
+def import_store(root: Path) -> Iterator[tuple[Store, Path, dict[str, bytes]]]:
+    """A store in ``root`` with one real session, and that session exported both ways."""
     with Store.open(root / "data") as store:
         sid = store.begin_session(source="sim://", profile="default", region=None, limit_n=15.0)
         n = 50
@@ -138,7 +145,7 @@ def test_import_any_file(
     tally: Tally,
 ) -> None:
     tally()
-    store, root, exports = stores
+    _store, _root, exports = stores
     if kind == "csv":
         data = made.draw(csv_texts())
     elif kind == "json":
@@ -147,6 +154,12 @@ def test_import_any_file(
         data = mutate(exports[kind[:-5]], made.draw(edits))
     else:
         data = made.draw(st.binary(max_size=2000))
+    import_case(stores, data, suffix)
+
+
+def import_case(stores: tuple[Store, Path, dict[str, bytes]], data: bytes, suffix: str) -> None:
+    """One file imported: a whole readable session (deleted again), or one line and nothing."""
+    store, root, _exports = stores
     path = root / f"case{suffix}"
     path.write_bytes(data)
     before = {s["id"] for s in store.list_sessions(limit=None)}

@@ -82,6 +82,11 @@ def refused_cleanly(exc: BaseException, url: str) -> None:
 def test_source_strings_parse(url: str, tally: Tally) -> None:
     """The registry, and the parser of each kind, on any string."""
     tally()
+    parse_case(url)
+
+
+def parse_case(url: str) -> None:
+    """A kind and a parsed source, or one clear line."""
     try:
         kind = source_kind(url)
     except Exception as exc:
@@ -127,7 +132,11 @@ def _openable(url: str, root: Path) -> str | None:
 @pytest.fixture(scope="module")
 def replay_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of replay files: empty, junk, a plausible CSV, a truncated capture."""
-    root = tmp_path_factory.mktemp("replays")
+    return make_replay_dir(tmp_path_factory.mktemp("replays"))
+
+
+def make_replay_dir(root: Path) -> Path:
+    """Replay files in ``root``: empty, junk, a plausible CSV, a folder named like a file."""
     (root / "empty.bin").write_bytes(b"")
     (root / "empty.csv").write_bytes(b"")
     (root / "junk.bin").write_bytes(bytes(range(256)) * 4)
@@ -148,11 +157,19 @@ extra_urls = st.sampled_from([*HWGREP, "loop://", "loop://?logging=foo", "loop:/
                               "replay://ok.csv\x00.bin"])  # fmt: skip
 
 
-@given(url=st.one_of(extra_urls, sim_urls(), replay_urls(), any_urls()))
+openable_strings = st.one_of(extra_urls, sim_urls(), replay_urls(), any_urls())
+
+
+@given(url=openable_strings)
 @fuzz_settings(200)
 def test_source_strings_open(url: str, replay_dir: Path, tally: Tally) -> None:
     """Opening: a Source (closed again at once) or one clear line, never anything else."""
     tally()
+    open_case(url, replay_dir)
+
+
+def open_case(url: str, replay_dir: Path) -> None:
+    """Opened and closed where that is harmless here, or refused in one line."""
     try:
         target = _openable(url, replay_dir)
     except UsageError:
