@@ -71,8 +71,8 @@ class _TextSink:
     def __init__(self, out: io.TextIOBase) -> None:
         self._out = out
 
-    def write(self, data: bytes) -> int:
-        self._out.write(data.decode("utf-8"))
+    def write(self, data: bytes | memoryview) -> int:
+        self._out.write(bytes(data).decode("utf-8"))
         return len(data)
 
 
@@ -141,7 +141,8 @@ def export_csv(
         StoreError: the store cannot be read.
         UsageError: the file cannot be written there (a symbolic link, no such directory …).
     """
-    from firmware_bridge.store._export_arrow import csv_rows, ordered_map  # noqa: PLC0415
+    from firmware_bridge.store._export_arrow import ordered_map  # noqa: PLC0415
+    from firmware_bridge.store._export_text import csv_rows  # noqa: PLC0415
 
     summary = store.session_summary(session_id)
     columns = export_columns(summary)
@@ -167,7 +168,8 @@ def export_json(
     stays small for long sessions. Arguments, return value and errors as :func:`export_csv`;
     progress counts one sample once per column.
     """
-    from firmware_bridge.store._export_arrow import json_items, ordered_map  # noqa: PLC0415
+    from firmware_bridge.store._export_arrow import ordered_map  # noqa: PLC0415
+    from firmware_bridge.store._export_text import json_items  # noqa: PLC0415
 
     summary = store.session_summary(session_id)
     area = summary["tip_area_cm2"]
@@ -182,7 +184,9 @@ def export_json(
             fmt = functools.partial(json_items, column=column, area=area)
             rows = 0
             for batch, text in ordered_map(fmt, _batches(store, session_id, (source,))):
-                fh.write(b"," + text if rows else text)
+                if rows:
+                    fh.write(b",")
+                fh.write(text)
                 rows += len(batch[source])
                 done += len(batch[source])
                 _report(progress, done, total)

@@ -107,7 +107,7 @@ def test_csv_text_is_plain_and_exact(store: Store, session_data: JudgedSamples) 
     rows = list(csv.DictReader(io.StringIO(text)))
     force = np.array([float(r["force_n"]) if r["force_n"] else np.nan for r in rows])
     np.testing.assert_array_equal(force, session_data.force_n)
-    assert rows[0]["t_s"] == "0" and rows[1]["t_s"] == "0.0125"
+    assert rows[0]["t_s"] == "0.0" and rows[1]["t_s"] == "0.0125"
     assert rows[6]["force_n"] == "0.30000000000000004"  # the shortest text that reads back
     assert rows[3]["force_n"] == "" and rows[3]["pressure_kpa"] == ""  # NaN: empty
     assert rows[0]["raw"].isdigit() and rows[5]["raw"] == "" and rows[10]["raw"] == "2147483647"
