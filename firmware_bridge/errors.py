@@ -10,6 +10,7 @@
      ├── ProtocolError                bytes not understood at all (never one bad frame)
      ├── StoreError                   the store cannot be read or written (disk full, corrupt)
      │    ├── StoreBusyError          another process holds the store's write lock
+     │    ├── BridgeBusyError         another bridge is recording into the same data directory
      │    └── StoreDamagedError       the store file is damaged: kept aside, waiting for repair
      ├── NotFoundError                a session, profile or file named by the user does not exist
      └── UsageError                   a value given by the user is malformed (unit, region, option)
@@ -54,6 +55,14 @@ class StoreError(PressureGuardError):
 class StoreBusyError(StoreError):
     """Another process kept the store locked for writing longer than this one would wait; what
     was to be written is kept and can be written later."""
+
+
+class BridgeBusyError(StoreError):
+    """Another bridge is recording into this data directory: this one cannot run until that
+    one stops, so starting it again cannot help (the command line exits with
+    :attr:`exit_code`, which tells ``pressureguard run`` not to restart it)."""
+
+    exit_code = 3
 
 
 class StoreDamagedError(StoreError):

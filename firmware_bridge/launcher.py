@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard.web_guard import allowed_hosts
-from firmware_bridge.errors import PressureGuardError, UsageError
+from firmware_bridge.errors import BridgeBusyError, PressureGuardError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class Launcher:
     announce: Callable[[str], None] = log.warning
     children: list[Child] = field(default_factory=list)
     _stop: bool = False
+    _exit_code: int = 0
 
     @property
     def url(self) -> str:
@@ -146,8 +147,9 @@ class Launcher:
             for child in self.children:
                 child.start()
             self._wait_ready()
-            self.announce(f"PressureGuard is running at {self.url}  (Ctrl-C to stop)")
-            if self.open_browser:
+            if not self._stop:
+                self.announce(f"PressureGuard is running at {self.url}  (Ctrl-C to stop)")
+            if self.open_browser and not self._stop:
                 webbrowser.open(self.url)
             while not self._stop:
                 self._supervise()
@@ -158,7 +160,7 @@ class Launcher:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.announce("PressureGuard stopped.")
-        return 0
+        return self._exit_code
 
     def stop(self) -> None:
         """End the run (from a signal handler or a timer)."""
@@ -167,11 +169,24 @@ class Launcher:
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stop()
 
+    def _refused(self, child: Child) -> bool:
+        """Whether the child ended because another bridge owns the data directory (it said so
+        in one line); the run then ends: starting it again cannot help, and a dashboard beside
+        it would show the other bridge's tool as if it were this one's."""
+        if child.proc is None or child.proc.poll() != BridgeBusyError.exit_code:
+            return False
+        self.announce("PressureGuard could not start its bridge (the line above says why).")
+        self._exit_code = 1
+        self._stop = True
+        return True
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
         health = f"{self.url}/_stcore/health"
         while time.monotonic() < deadline and not self._stop:
             for child in self.children:
+                if self._refused(child):
+                    return
                 if child.name == "dashboard" and child.proc and child.proc.poll() is not None:
                     raise PressureGuardError(
                         f"the dashboard could not start (exit {child.proc.returncode})"
@@ -190,6 +205,8 @@ class Launcher:
         for child in self.children:
             if child.proc is None or child.proc.poll() is None:
                 continue
+            if self._refused(child):
+                return
             if child.next_start == 0.0:
                 ran = now - child.started_at
                 if ran >= STABLE_S:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from firmware_bridge.errors import StoreError
+from firmware_bridge.errors import BridgeBusyError, StoreError
 
 LOCK_NAME = "bridge.lock"
 
@@ -30,8 +30,8 @@ class BridgeLock:
         """Take the lock, or refuse.
 
         Raises:
-            StoreError: another bridge holds it (its pid in the message), or the lock file
-                cannot be written.
+            BridgeBusyError: another bridge holds it (its pid in the message).
+            StoreError: the lock file cannot be written.
         """
         try:
             handle = self.path.open("a+", encoding="ascii")
@@ -41,7 +41,7 @@ class BridgeLock:
             handle.seek(0)
             owner = handle.read().strip() or "?"
             handle.close()
-            raise StoreError(
+            raise BridgeBusyError(
                 f"another bridge (pid {owner}) is already recording into {self.path.parent}: "
                 "stop it first, or give this one another --data-dir"
             )

@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except PressureGuardError as exc:
         print(f"pressureguard: {_line(exc)}", file=sys.stderr)
-        return EXIT_ERROR
+        return int(getattr(exc, "exit_code", EXIT_ERROR))
     except Exception as exc:  # the last line of defence: never a traceback on screen
         where = ""
         if log_path is not None:

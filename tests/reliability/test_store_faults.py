@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_bridge.errors import BridgeBusyError
 from firmware_bridge.store import Store
 from tests.conftest import IN_CI
 from tests.integration.cli import run_cli, show, start_record, stop_record, wait_until
@@ -185,13 +186,42 @@ def test_two_bridges_on_one_store(tmp_path: Path) -> None:
     try:
         wait_until(lambda: recording(data), timeout=20)
         for source in ("sim://?speed=0&duration=1", STEADY):
-            line = one_error_line(run_cli(data, "record", source, check=False))
+            refused = run_cli(data, "record", source, check=False)
+            line = one_error_line(refused)
             assert "another bridge" in line and str(first.pid) in line, line
+            assert refused.returncode == BridgeBusyError.exit_code
         report("two bridges on one store", message=line)
     finally:
         session = stop_record(first)
     assert show(data, session)["status"] == "ended"
     assert run_cli(data, "record", "sim://?speed=0&duration=1").returncode == 0
+
+
+def test_run_beside_a_recording_bridge_stops_once_with_the_reason(tmp_path: Path) -> None:
+    """``pressureguard run`` on a data directory another bridge is recording into: its own
+    bridge is refused, and the run ends by itself (exit 1) saying why once, instead of starting
+    the refused bridge again and again; the first bridge records on."""
+    data = tmp_path / "data"
+    first = start_record(data, STEADY)
+    try:
+        wait_until(lambda: recording(data), timeout=20)
+        began = time.monotonic()
+        run = subprocess.run(
+            [sys.executable, "-m", "firmware_bridge.cli", "run", STEADY, "--no-browser",
+             "--port", "0", "--data-dir", str(data)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        took = time.monotonic() - began
+        still_recording = recording(data)
+    finally:
+        session = stop_record(first)
+    said = run.stdout + run.stderr
+    assert run.returncode == 1, said
+    assert said.count("another bridge") == 1, said
+    assert "Traceback" not in said and "restarting" not in said, said
+    assert "could not start its bridge" in said and "is running at" not in said, said
+    assert still_recording and show(data, session)["status"] == "ended"
+    report("run beside a recording bridge", ended_after_s=round(took, 1), output=said.strip())
 
 
 def test_database_locked_when_the_bridge_starts(tmp_path: Path) -> None:
