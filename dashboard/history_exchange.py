@@ -4,16 +4,18 @@ importing an exported file, and the therapist report (PDF).
 The writers are the command line's own (:mod:`firmware_bridge.store.exchange`), so a file saved
 here is the file ``pressureguard sessions export`` writes, and imports back the same way. No file
 is built in memory by PressureGuard: an export is written to a temporary file (this user's
-alone) a batch at a time, and read from there when the browser asks for it (Streamlit then keeps
-those bytes while it serves them). A short session's CSV and JSON are written when the button is
-clicked (Streamlit's deferred ``data`` callable); Parquet, and every format of a long session,
-are prepared first with a progress bar (``st.progress``), then offered. An upload is copied to a
-temporary file in pieces and imported from there, with a progress bar too.
+alone) a batch at a time. A short session's CSV and JSON are written when the button is clicked
+(Streamlit's deferred ``data`` callable; Streamlit keeps those few MB while it serves them).
+Parquet, and every format of a long session, are prepared first with a progress bar
+(``st.progress``), then offered as a link that streams the file from disk
+(:mod:`dashboard.downloads`), so not even Streamlit holds a long session's file in memory. An
+upload is copied to a temporary file in pieces and imported from there, with a progress bar too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import logging
 import os
@@ -29,6 +31,7 @@ from typing import IO
 
 import streamlit as st
 
+from dashboard import downloads
 from dashboard.views import common
 from firmware_bridge.errors import PressureGuardError
 from firmware_bridge.store import Store
@@ -171,6 +174,7 @@ def _clean_prepared(keep: Path | None = None) -> None:
     :data:`KEEP_PREPARED_S`, left by a dashboard that was stopped) of this user."""
     old = st.session_state.get(_PREPARED)
     if old and Path(old["path"]) != keep:
+        downloads.withdraw(Path(old["path"]))
         Path(old["path"]).unlink(missing_ok=True)
     uid = getattr(os, "getuid", lambda: None)()
     temp = Path(tempfile.gettempdir())
@@ -240,17 +244,21 @@ def prepare_section(store: Store, session_id: int, formats: list[str], n_samples
         _prepare(store, session_id, fmt)
     ready = st.session_state.get(_PREPARED)
     if ready and ready["sid"] == session_id and Path(ready["path"]).is_file():
-        path = Path(ready["path"])
-        st.download_button(
-            f"Download {LABELS[ready['fmt']]}",
-            data=path.read_bytes,
-            file_name=export_name(session_id, ready["fmt"]),
-            mime=MIME[ready["fmt"]],
-            icon=":material/download:",
-            key="pg_hist_download_prepared",
-            on_click="ignore",
-            width="stretch",
-        )
+        if "url" not in ready:
+            name = export_name(session_id, ready["fmt"])
+            ready["url"] = downloads.offer(Path(ready["path"]), name, MIME[ready["fmt"]])
+        download_link(ready["url"], f"Download {LABELS[ready['fmt']]}")
+
+
+def download_link(url: str, label: str) -> None:
+    """A button-like link to a prepared file: the browser saves it as the route names it."""
+    st.markdown(
+        f'<a class="pg-download-link" href="{url}" download data-testid="pg-download-prepared" '
+        'style="display:block;text-align:center;padding:0.45rem 0.75rem;border-radius:0.5rem;'
+        'border:1px solid #1a56db;color:#1a56db;font-weight:600;text-decoration:none">'
+        f"⤓ {html.escape(label)}</a>",
+        unsafe_allow_html=True,
+    )
 
 
 def _prepare(store: Store, session_id: int, fmt: str) -> None:

@@ -11,7 +11,8 @@ Routes besides the app:
 
 - ``GET /api/live``: server-sent events, one message every 50 ms (:mod:`dashboard.feed`);
 - ``GET /api/state``: the current display state as JSON;
-- ``GET /api/curve``: one session's curve for the review chart (:mod:`dashboard.curve_api`).
+- ``GET /api/curve``: one session's curve for the review chart (:mod:`dashboard.curve_api`);
+- ``GET /api/download/<token>``: a prepared export, streamed from disk (:mod:`dashboard.downloads`).
 
 Every request must name an allowed ``Host`` and the routes refuse other origins
 (:mod:`dashboard.web_guard`). The data directory is ``PRESSUREGUARD_HOME`` (the launcher sets
@@ -35,6 +36,8 @@ if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
 from dashboard.curve_api import curve_json  # noqa: E402
+from dashboard.downloads import ROUTE as DOWNLOAD_ROUTE  # noqa: E402
+from dashboard.downloads import download_file  # noqa: E402
 from dashboard.feed import live_sse, state_json  # noqa: E402
 from dashboard.web_guard import allowed_hosts, same_origin_only  # noqa: E402
 
@@ -46,6 +49,7 @@ app = st.App(
         Route("/api/live", same_origin_only(live_sse)),
         Route("/api/state", same_origin_only(state_json)),
         Route("/api/curve", same_origin_only(curve_json)),
+        Route(DOWNLOAD_ROUTE, same_origin_only(download_file)),
     ],
     # DNS rebinding: every request, the app's websocket included, must name an allowed host
     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts())],

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import expect
 
@@ -135,6 +136,18 @@ def test_list_session_compare_export_and_journal(browser: Any, tmp_path: Path) -
             rows = list(csv.reader(fh))
         assert rows[0][:5] == ["t_s", "force_n", "filtered_n", "zone", "raw"]
         assert len(rows) - 1 == summaries[chosen]["n_samples"]
+
+        # Parquet: prepared with a progress bar, then streamed from disk through a link.
+        page.locator(".st-key-pg_hist_prepare button").click()
+        link = page.get_by_role("link", name=re.compile("Download Parquet"))
+        expect(link).to_be_visible(timeout=30_000)
+        with page.expect_download(timeout=30_000) as info:
+            link.click()
+        download = info.value
+        assert download.suggested_filename == f"pressureguard-session-{chosen}.parquet"
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        assert pq.read_table(saved).num_rows == summaries[chosen]["n_samples"]
 
         # Compare: the earlier session on the same side is overlaid.
         with page.expect_response(

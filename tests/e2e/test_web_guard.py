@@ -65,16 +65,21 @@ def test_the_live_routes_answer_the_dashboards_own_pages(app: RunningApp) -> Non
     assert get(app, "/api/state") == 200
     assert get(app, "/api/state", origin=own) == 200
     assert get(app, "/api/curve?session=1&points=200", origin=own) == 200
+    assert get(app, "/api/download/no-such-offer", origin=own) == 404  # a path is never taken
     assert websocket_status(app, f"127.0.0.1:{_port(app)}", own) == 101
 
 
-@pytest.mark.parametrize("path", ["/api/state", "/api/live", "/api/curve?session=1"])
+@pytest.mark.parametrize(
+    "path", ["/api/state", "/api/live", "/api/curve?session=1", "/api/download/x"]
+)
 def test_a_page_on_another_origin_is_refused(app: RunningApp, path: str) -> None:
     assert get(app, path, origin="http://evil.example") == 403
     assert get(app, path, origin="null") == 403  # a sandboxed frame or a file:// page
 
 
-@pytest.mark.parametrize("path", ["/", "/api/state", "/api/live", "/_stcore/health"])
+@pytest.mark.parametrize(
+    "path", ["/", "/api/state", "/api/live", "/_stcore/health", "/api/download/x"]
+)
 def test_dns_rebinding_is_refused_by_host(app: RunningApp, path: str) -> None:
     # evil.example resolved to 127.0.0.1: same origin for the browser, but not our host name
     evil = f"evil.example:{_port(app)}"

@@ -4,6 +4,7 @@ with ``st.progress`` into a temporary file, then offered; an upload imported wit
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from exchange_helpers import recorded, samples
 from streamlit.testing.v1 import AppTest
 
-from dashboard import history_exchange, history_list, history_session, resources
+from dashboard import downloads, history_exchange, history_list, history_session, resources
 from firmware_bridge.store import Store
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "views"
@@ -52,7 +53,22 @@ def progress_bars(at: AppTest) -> list[Any]:
 
 
 def download_labels(at: AppTest) -> list[str]:
-    return [b.proto.label for b in at.get("download_button")]
+    """The page's one-click download buttons, then its links to prepared files."""
+    buttons = [b.proto.label for b in at.get("download_button")]
+    return buttons + [re.findall(r"⤓ (.*?)</a>", link)[0] for link in prepared_links(at)]
+
+
+def prepared_links(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "pg-download-link" in m.value]
+
+
+def offered_path(at: AppTest) -> Path:
+    """The file the page's prepared link streams (through the download route's table)."""
+    (link,) = prepared_links(at)
+    token = re.findall(r'href="/api/download/([^"]+)"', link)[0]
+    offer = downloads.offered(token)
+    assert offer is not None
+    return offer.path
 
 
 def test_parquet_is_prepared_with_a_progress_bar(store: Store) -> None:
@@ -66,6 +82,7 @@ def test_parquet_is_prepared_with_a_progress_bar(store: Store) -> None:
     assert bar.value == 100 and bar.text.startswith("The Parquet file is ready: 800 readings")
     assert download_labels(at) == ["Download CSV", "Download JSON", "Download Parquet"]
     prepared = Path(at.session_state["pg_hist_prepared"]["path"])
+    assert offered_path(at) == prepared  # the link streams the prepared file from disk
     table = pq.read_table(prepared)
     assert table.num_rows == 800 and table.column_names[:2] == ["t_s", "force_n"]
     assert prepared.name.startswith(history_exchange.DOWNLOAD_PREFIX)
@@ -97,7 +114,7 @@ def test_a_long_sessions_files_are_all_prepared_with_progress(
     assert bar.value == 100 and "CSV file is ready: 3,000 readings" in bar.text
     assert seen and seen[-1] == (3000, 3000)
     assert download_labels(at) == ["Download CSV"]
-    text = Path(at.session_state["pg_hist_prepared"]["path"]).read_text()
+    text = offered_path(at).read_text()
     force = np.genfromtxt(io.StringIO(text), delimiter=",", skip_header=1, usecols=1)
     np.testing.assert_array_equal(force, data.force_n)
 
