@@ -8,6 +8,7 @@ traceback to ``DATA_DIR/logs/pressureguard.log`` and reported as one line pointi
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
@@ -60,8 +61,10 @@ def _options(*, top: bool) -> argparse.ArgumentParser:
     return options
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+    """The full argument parser, built once per process (building it costs more than most
+    commands take; parsing never changes it)."""
     common = _options(top=False)
     parser = argparse.ArgumentParser(
         prog="pressureguard",

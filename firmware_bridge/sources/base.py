@@ -79,8 +79,9 @@ class Transport(ABC):
     """
 
     framing: ClassVar[Framing] = "stream"
-    #: Chunks are stamped with their real arrival time (replays stamp a virtual one).
-    live_timing: ClassVar[bool] = True
+    #: Chunks are stamped with their real arrival time (replays, and the simulator at any speed
+    #: but real time, stamp a virtual one).
+    live_timing: bool = True
     _closed: bool = True  # class default: a transport whose __init__ failed is "closed"
 
     def __init__(self, description: str, *, at_stream_start: bool = False) -> None:

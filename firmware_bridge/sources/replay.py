@@ -142,7 +142,7 @@ class CaptureReplayTransport(Transport):
     """
 
     framing: ClassVar[Framing] = "stream"
-    live_timing: ClassVar[bool] = False  # stamped on a virtual clock, not on arrival
+    live_timing = False  # stamped on a virtual clock, not on arrival
 
     def __new__(cls, path: str | Path, speed: float = 1.0) -> CaptureReplayTransport:
         # Framing is a class attribute of transports but a capture states its own, so a packet

@@ -134,6 +134,9 @@ class SimTransport(Transport):
 
     def __init__(self, url: str = "sim://", *, keep_truth: bool = False) -> None:
         self.options = parse_sim_url(url)
+        # Only at real speed does arrival say anything about the tool's clock: at speed 0 the
+        # chunks carry a virtual stamp, at speed N they come N times too fast on purpose.
+        self.live_timing = self.options.speed == 1.0
         cfg = self.options.config
         self.tool = SimulatedTool(cfg, keep_truth=keep_truth)
         self.commands: list[tuple[int, bytes]] = []
