@@ -333,6 +333,11 @@ def import_section(store: Store, on_imported: Callable[[int], None]) -> None:
         type=["csv", "json", "parquet"],
         key=IMPORT_KEY,
     )
+    st.caption(
+        "Files up to 200 MB here (the browser sends the whole file). A bigger one, such as a "
+        "long session's CSV, imports with `pressureguard sessions import FILE`, which reads it "
+        "a block at a time; its Parquet export is a third of the size."
+    )
     clicked = st.button(
         "Import this file",
         key="pg_hist_import_button",
