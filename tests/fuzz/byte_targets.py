@@ -126,6 +126,13 @@ def drawn(strategy: st.SearchStrategy[T], n: int = SEEDS) -> list[T]:
     return out
 
 
+class Stateless:
+    """A target that needs nothing set up in its scratch folder."""
+
+    def __init__(self, folder: Path) -> None:
+        del folder
+
+
 # -- decoders --------------------------------------------------------------------------------------
 
 
@@ -139,13 +146,10 @@ def _framed(cursor: Cursor) -> bytes:
     return bytes(out)
 
 
-class BinaryStream:
+class BinaryStream(Stateless):
     """``test_binary_stream``: a serial stream as it is, or rebuilt from CRC-less bodies."""
 
     max_len = 4096
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         strategy = st.tuples(decoders.mutated_streams(), st.lists(st.integers(0, 10_000)))
@@ -163,13 +167,10 @@ class BinaryStream:
         decoders.binary_stream_case(_framed(cursor) if framed else cursor.rest(), cuts)
 
 
-class BinaryBodies:
+class BinaryBodies(Stateless):
     """``test_binary_bodies``: BLE notifications, each with its CRC kept or made right."""
 
     max_len = 4096
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         for bodies in drawn(st.lists(decoders.bodies(), max_size=12)):
@@ -190,13 +191,10 @@ class BinaryBodies:
 DETECT_FORMATS = ("auto", "binary", "text")
 
 
-class DetectingDecoder:
+class DetectingDecoder(Stateless):
     """``test_detecting_decoder``: binary or text streams under ``--format``."""
 
     max_len = 4096
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         streams = st.one_of(decoders.mutated_streams(), decoders.text_streams())
@@ -218,13 +216,10 @@ TEXT_OPTIONS = [
 ]
 
 
-class TextLines:
+class TextLines(Stateless):
     """``test_text_lines``: lines under any option set, arrival times that may run backwards."""
 
     max_len = 4096
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         strategy = st.tuples(decoders.text_streams(), st.lists(st.integers(0, 10_000)))
@@ -243,13 +238,10 @@ class TextLines:
         decoders.text_lines_case(cursor.rest(), cuts, times, options, at_start)
 
 
-class TextOptionsTarget:
+class TextOptionsTarget(Stateless):
     """``test_text_options``: ``--text-field``, ``--text-label``, ``--text-unit``."""
 
     max_len = 64
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         for label in (None, "weight", "w:", "(x"):
@@ -268,13 +260,10 @@ class TextOptionsTarget:
         decoders.text_options_case(field, label if has_label else None, cursor.text())
 
 
-class ProgressorNotifications:
+class ProgressorNotifications(Stateless):
     """``test_progressor_notifications``: notifications, each after a request or none."""
 
     max_len = 4096
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         strategy = st.lists(st.tuples(decoders.notifications(), decoders.requests), max_size=20)
@@ -296,13 +285,10 @@ class ProgressorNotifications:
 # -- source strings, import, commands, the command line --------------------------------------------
 
 
-class SourceStringsParse:
+class SourceStringsParse(Stateless):
     """``test_source_strings_parse``: any string through the registry and each kind's parser."""
 
     max_len = 256
-
-    def __init__(self, folder: Path) -> None:
-        del folder
 
     def seeds(self) -> Iterator[bytes]:
         for url in drawn(sources.source_strings, 2 * SEEDS):
