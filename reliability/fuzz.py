@@ -11,7 +11,8 @@ One JSON line per target goes to ``--report``: cases run, seconds, peak resident
 coverage libFuzzer reached, and the outcome. ``make soak`` runs all of them; ``tests/fuzz`` runs
 each briefly so none can rot.
 
-    python -m reliability.fuzz [--runs N] [--report FILE] [--folder DIR] [TARGET ...]
+    python -m reliability.fuzz [--runs N] [--max-seconds S] [--report FILE] [--folder DIR]
+                               [TARGET ...]
 """
 
 from __future__ import annotations
@@ -57,13 +58,20 @@ def _child(name: str, folder: Path, libfuzzer: list[str]) -> None:
 
 
 def run_target(
-    name: str, runs: int, folder: Path, rss_limit_mb: int = RSS_LIMIT_MB
+    name: str,
+    runs: int,
+    folder: Path,
+    rss_limit_mb: int = RSS_LIMIT_MB,
+    max_seconds: int | None = None,
 ) -> dict[str, Any]:
-    """Fuzz one target for ``runs`` cases in a process of its own; returns its figures."""
+    """Fuzz one target for ``runs`` cases (or until ``max_seconds`` have passed, whichever
+    comes first) in a process of its own; returns its figures."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "libfuzzer.log"
     libfuzzer = [f"-runs={runs}", f"-rss_limit_mb={rss_limit_mb}", "-print_final_stats=1",
                  f"-artifact_prefix={folder}/"]  # fmt: skip
+    if max_seconds:
+        libfuzzer.append(f"-max_total_time={max_seconds}")
     command = [sys.executable, "-m", "reliability.fuzz", "--child", name, "--folder", str(folder),
                "--libfuzzer", shlex.join(libfuzzer)]  # fmt: skip
     began = time.monotonic()
@@ -97,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=RESULTS / "fuzz-bytes.jsonl")
     parser.add_argument("--folder", type=Path, help="where corpora, logs and kept inputs go")
     parser.add_argument("--rss-limit-mb", type=int, default=RSS_LIMIT_MB)
+    parser.add_argument("--max-seconds", type=int, help="stop each target after this long")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--libfuzzer", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
-        result = run_target(name, args.runs, base / name, args.rss_limit_mb)
+        result = run_target(name, args.runs, base / name, args.rss_limit_mb, args.max_seconds)
         with args.report.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(result) + "\n")
         verdict = "passed" if result["passed"] else f"FAILED (see {result['log']})"
