@@ -38,7 +38,9 @@ class ChunkRow(Protocol):
 
 def head_crc(n: int, t0: float, t1: float) -> int:
     """The CRC-32 of a chunk's head: its sample count and first and last time."""
-    return zlib.crc32(_HEAD.pack(int(n), float(t0), float(t1)))
+    # + 0.0 turns -0.0 into 0.0: SQLite keeps a time of -0.0 as 0.0, so the sign of a zero
+    # cannot be part of the sum (an imported "-0.0" once read back as a damaged chunk)
+    return zlib.crc32(_HEAD.pack(int(n), float(t0) + 0.0, float(t1) + 0.0))
 
 
 def seal(n: int, t0: float, t1: float, blobs: Sequence[bytes]) -> bytes:

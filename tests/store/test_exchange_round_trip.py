@@ -229,3 +229,15 @@ def test_json_rewritten_by_another_program_still_imports(store: Store, tmp_path:
     new = import_file(store, pretty)
     assert_same_samples(_arrays(store, new), _arrays(store, sid))
     assert store.session_summary(new)["profile"] == "ann"
+
+
+def test_a_time_of_minus_zero_imports_and_reads_back(store: Store, tmp_path: Path) -> None:
+    """Found by the import fuzzer: ``-.0`` is a time of zero; SQLite keeps it as 0.0, and the
+    chunk's sum once took the sign into account, so the session read back as damaged."""
+    path = tmp_path / "minus-zero.csv"
+    path.write_text("t_s,force_n\n-.0,0.0\n0.0125,1.5\n")
+    sid = import_file(store, path)
+    samples = store.load_samples(sid)
+    assert samples.t_s.tolist() == [0.0, 0.0125] and samples.force_n.tolist() == [0.0, 1.5]
+    store.wait_for_compaction()
+    assert store.load_samples(sid).t_s.tolist() == [0.0, 0.0125]
