@@ -271,7 +271,8 @@ class TextDecoder:
         faults[bad != b""] = 2
         values = np.zeros(n, dtype=np.float64)
         has = faults == 0
-        values[has] = nums[has].astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # "1e999": inf, an invalid line below
+            values[has] = nums[has].astype(np.float64)
         faults[has & ~np.isfinite(values)] = 2
         default = np.nan if self._default_factor is None else self._default_factor
         factors = np.full(n, default, dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -435,3 +436,15 @@ def test_corruption_never_raises_and_intact_lines_survive(
             and not any(lo <= p <= end for p in touched)
         ):
             assert want[1] in decoded, line
+
+
+def test_a_number_beyond_float_range_is_an_invalid_line_without_a_warning() -> None:
+    """Found by the atheris text fuzzer: ``1e999`` made numpy print "overflow encountered in
+    cast" on the user's terminal; it is an invalid line, counted, and nothing is printed."""
+    decoder = TextDecoder(TextOptions(), at_stream_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        readings = list(decoder.feed(b"5\n1e999\n-1e400\n7\n", 1.0))
+    values = np.concatenate([r.raw for r in readings if isinstance(r, SampleBatch)])
+    assert values.tolist() == [5.0, 7.0]
+    assert decoder.stats.faults["invalid"] == 2
