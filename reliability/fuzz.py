@@ -18,6 +18,8 @@ each briefly so none can rot.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import re
 import shlex
@@ -98,6 +100,33 @@ def run_target(
     }
 
 
+def plain_loop(name: str, cases: int, folder: Path, every: int = 10_000) -> list[float]:
+    """Run a target's check on randomly mutated seeds in a plain loop, without the engine, and
+    return the process's resident memory (MB) after each ``every`` cases: whether memory that
+    grows under libFuzzer is PressureGuard's or the engine's."""
+    import random  # noqa: PLC0415 - only this measurement needs them
+
+    import psutil  # noqa: PLC0415
+
+    from tests.fuzz.byte_targets import TARGETS  # noqa: PLC0415 - see _child
+
+    target = TARGETS[name](folder)
+    seeds = list(target.seeds())
+    rng = random.Random(1)
+    rss = []
+    for i in range(1, cases + 1):
+        case = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 8)):
+            if case:
+                case[rng.randrange(len(case))] = rng.randrange(256)
+        with contextlib.suppress(AssertionError):  # a failing check is the engine's to report
+            target(bytes(case))
+        if i % every == 0:
+            gc.collect()
+            rss.append(round(psutil.Process().memory_info().rss / 2**20, 1))
+    return rss
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reliability.fuzz", description=__doc__)
     parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
@@ -106,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, help="where corpora, logs and kept inputs go")
     parser.add_argument("--rss-limit-mb", type=int, default=RSS_LIMIT_MB)
     parser.add_argument("--max-seconds", type=int, help="stop each target after this long")
+    parser.add_argument(
+        "--plain",
+        type=int,
+        metavar="CASES",
+        help="no engine: mutated seeds in a plain loop, resident memory reported",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--libfuzzer", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -120,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fuzz: no target {', '.join(unknown)}; targets: {', '.join(TARGETS)}")
         return 2
     base = args.folder or Path(tempfile.mkdtemp(prefix="pg-fuzz-"))
+    if args.plain:
+        for name in names:
+            (base / name).mkdir(parents=True, exist_ok=True)
+            rss = plain_loop(name, args.plain, base / name)
+            print(f"fuzz: {name} in a plain loop: resident MB every 10,000 cases: {rss}")
+        return 0
     args.report.parent.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
