@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
-        result = run_target(name, args.runs, base / name, args.rss_limit_mb, args.max_seconds)
+        limit = max(args.rss_limit_mb, getattr(TARGETS[name], "rss_limit_mb", 0))
+        result = run_target(name, args.runs, base / name, limit, args.max_seconds)
         with args.report.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(result) + "\n")
         verdict = "passed" if result["passed"] else f"FAILED (see {result['log']})"

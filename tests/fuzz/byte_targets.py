@@ -195,6 +195,8 @@ class DetectingDecoder(Stateless):
     """``test_detecting_decoder``: binary or text streams under ``--format``."""
 
     max_len = 4096
+    #: libFuzzer's own bookkeeping grows on text; without it memory is flat (``--plain``)
+    rss_limit_mb = 8192
 
     def seeds(self) -> Iterator[bytes]:
         streams = st.one_of(decoders.mutated_streams(), decoders.text_streams())
@@ -220,6 +222,8 @@ class TextLines(Stateless):
     """``test_text_lines``: lines under any option set, arrival times that may run backwards."""
 
     max_len = 4096
+    #: libFuzzer's own bookkeeping grows on text; without it memory is flat (``--plain``)
+    rss_limit_mb = 8192
 
     def seeds(self) -> Iterator[bytes]:
         strategy = st.tuples(decoders.text_streams(), st.lists(st.integers(0, 10_000)))
