@@ -129,7 +129,8 @@ def test_a_wandering_zero_is_warned_about_and_zeroing_clears_the_warning(
         s.tool.ramp(0.012)  # a warming cell: 0.012 N/s, unloaded
         wait_until(lambda: live.drift_warning, timeout=30)
         assert live.zero_shift_n >= 0.1
-        assert s.dashboard.get_live()["state"]["drift_warning"]  # what the Live page reads
+        # what the Live page reads, once the bridge's next flush has written it
+        wait_until(lambda: s.dashboard.get_live()["state"]["drift_warning"], timeout=5)
         s.tool.ramp(0.0)
         assert command(s.dashboard, "tare")["ok"]
         wait_until(lambda: live.tare and live.tare["accepted"], timeout=5)
