@@ -16,7 +16,7 @@ import numpy as np
 
 from firmware_bridge.errors import UsageError
 from firmware_bridge.store.formats import MAX_ABS_RAW, MAX_FORCE_N, MAX_T_S, MIN_FORCE_N
-from firmware_bridge.zones import JudgedSamples
+from firmware_bridge.zones import JudgedSamples, Zone
 
 #: ``locate(i, column)``: where sample ``i`` of the batch is, with the column, for a message:
 #: ``"f.csv line 3: force_n"``, ``"f.json: samples.force_n[1]"``, ``"f.parquet row 2: force_n"``.
@@ -103,6 +103,19 @@ class SampleChecks:
             for column in ("force_n", "filtered_n"):
                 f = columns[column]
                 note((f < MIN_FORCE_N) | (f > MAX_FORCE_N), column, functools.partial(_no_force, f))
+            # relaxed, target and over say the force was known: without one they would be a
+            # "safe" no tool ever measured. (The bridge writes a sample without a force as
+            # uncalibrated or no-signal, or as danger when the tool said it was saturated.)
+            zone = np.asarray(samples.zone)
+            judged = (zone >= int(Zone.RELAXED)) & (zone <= int(Zone.OVER))
+            note(
+                judged & np.isnan(columns["force_n"]),
+                "force_n",
+                lambda i: (
+                    f"{{at}} is empty while the sample's zone is {Zone(int(zone[i])).label}: "
+                    "a sample without a force is uncalibrated, no_signal or danger"
+                ),
+            )
             raw = columns["raw"]
             note(
                 np.abs(raw) > MAX_ABS_RAW,

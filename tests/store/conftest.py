@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from exchange_helpers import samples
 
 from firmware_bridge.store import Store
-from firmware_bridge.zones import JudgedSamples, Zone
+from firmware_bridge.zones import JudgedSamples
 
 MakeSamples = Callable[..., JudgedSamples]
 
@@ -23,26 +24,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def make_samples() -> MakeSamples:
-    """Build judged samples at ``rate`` Hz starting at sample index ``start``.
-
-    Forces ramp with a little noise; every 7th sample has NaN force (uncalibrated) and every 11th
-    NaN raw; zones cycle through every Zone value.
-    """
-
-    def make(n: int, start: int = 0, rate: float = 80.0) -> JudgedSamples:
-        idx = np.arange(start, start + n)
-        t = idx / rate
-        noise = 0.1 * np.sin(idx * 12.9898) * np.cos(idx * 78.233)  # same value for same index
-        force = 5.0 + 3.0 * np.sin(t) + noise
-        force[idx % 7 == 3] = np.nan
-        filtered = force * 0.9
-        raw = np.round(force * 4000.0 + 81234.0)
-        raw[idx % 11 == 5] = np.nan
-        values = np.array([int(z) for z in Zone], dtype=np.int8)
-        zone = values[idx % len(values)]
-        return JudgedSamples(t_s=t, raw=raw, force_n=force, filtered_n=filtered, zone=zone)
-
-    return make
+    """Build judged samples at ``rate`` Hz starting at sample index ``start``
+    (:func:`exchange_helpers.samples`: a noisy ramp, NaN force every 7th sample and NaN raw every
+    11th, zones in turn, a sample without a force judged as the bridge would)."""
+    return samples
 
 
 def assert_samples_equal(a: JudgedSamples, b: JudgedSamples) -> None:

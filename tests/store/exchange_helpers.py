@@ -18,7 +18,8 @@ HEADER = "t_s,force_n,filtered_n,zone,raw\n"
 
 def samples(n: int, start: int = 0, rate: float = 80.0) -> JudgedSamples:
     """Judged samples at ``rate`` Hz: a ramp with noise, NaN force every 7th sample and NaN raw
-    every 11th, every zone in turn (the conftest's ``make_samples``, usable outside fixtures)."""
+    every 11th, every zone in turn (the conftest's ``make_samples``, usable outside fixtures),
+    except that a sample without a force is never relaxed, target or over."""
     idx = np.arange(start, start + n)
     t = idx / rate
     noise = 0.1 * np.sin(idx * 12.9898) * np.cos(idx * 78.233)
@@ -27,9 +28,12 @@ def samples(n: int, start: int = 0, rate: float = 80.0) -> JudgedSamples:
     raw = np.round(force * 4000.0 + 81234.0)
     raw[idx % 11 == 5] = np.nan
     values = np.array([int(z) for z in Zone], dtype=np.int8)
-    return JudgedSamples(
-        t_s=t, raw=raw, force_n=force, filtered_n=force * 0.9, zone=values[idx % 6]
+    zone = values[idx % 6]
+    # as the bridge judges: no force is uncalibrated (danger stays: a saturated tool)
+    zone[np.isnan(force) & (zone >= int(Zone.RELAXED)) & (zone <= int(Zone.OVER))] = (
+        Zone.UNCALIBRATED
     )
+    return JudgedSamples(t_s=t, raw=raw, force_n=force, filtered_n=force * 0.9, zone=zone)
 
 
 def recorded(store: Store, data: JudgedSamples, *, tip_area: float | None = None) -> int:

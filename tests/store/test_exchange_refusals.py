@@ -45,6 +45,17 @@ def refused(store: Store, path: Path, message: str, error: type = UsageError) ->
 
 CSV_CASES = [
     (
+        "judged-without-force.csv",  # found by the atheris import fuzzer: a "safe" never measured
+        H + ROW + "0.1,,1,relaxed,5\n",
+        r"^judged-without-force.csv line 3: force_n is empty while the sample's zone is relaxed: "
+        r"a sample without a force is uncalibrated, no_signal or danger$",
+    ),
+    (
+        "uncalibrated-without-force.csv",
+        H + ROW + "0.1,,,uncalibrated,5\n0.2,x,1,relaxed,5\n",
+        r"^uncalibrated-without-force.csv line 4: force_n 'x' is not a number",
+    ),  # line 3 is fine
+    (
         "inf.csv",
         H + ROW + "0.1,inf,1,relaxed,5\n",
         r"^inf.csv line 3: force_n is inf: not a finite number$",
