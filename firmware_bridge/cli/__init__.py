@@ -118,8 +118,11 @@ def _setup_logging(verbose: int, data_dir: Path) -> Path | None:
 
 
 def _line(exc: BaseException) -> str:
-    """An error on one line, whatever the user typed into it (a file name with a line break)."""
-    return str(exc).replace("\r", "\\r").replace("\n", "\\n")
+    """An error on one line, whatever the user typed into it (a file name with a line break, a
+    profile name with a control character): every character that is not printable is escaped."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(exc)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

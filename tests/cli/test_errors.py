@@ -96,3 +96,15 @@ def test_full_disk_keeps_what_was_recorded(tmp_path: Path) -> None:
             assert len(kept.t_s) == store.session_summary(1)["n_samples"] > 0
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_an_error_naming_control_characters_stays_one_line() -> None:
+    """Found by the atheris command-line fuzzer: profile names holding NEL, a line separator or
+    a vertical tab, listed in "no profile …; known profiles: …", split the one error line."""
+    from firmware_bridge.cli import _line
+
+    text = _line(
+        ValueError("no profile 'Ada'; known profiles: a\x85b, c\u2028d, e\x0bf, \té, x\ny")
+    )
+    assert len(text.splitlines()) == 1
+    assert "a\\x85b" in text and "c\\u2028d" in text and "x\\ny" in text and "é" in text
