@@ -88,6 +88,7 @@ class VirtualPeripheral:
         self._subscribers: set[Any] = set()
         self._too_big_warned = False
         self._alternate = b""
+        self._advertised = False
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -100,7 +101,8 @@ class VirtualPeripheral:
 
         Raises:
             UsageError: a malformed HCI transport string.
-            SourceOpenError: the transport cannot be opened the first time.
+            SourceOpenError: the transport cannot be opened, or the tool cannot start on it, the
+                first time.
         """
         loop = asyncio.get_running_loop()
         self._t0 = loop.time()
@@ -115,6 +117,16 @@ class VirtualPeripheral:
                     break
                 try:
                     await self._serve(transport)
+                except Exception as exc:  # bumble's timeouts and HCI errors from a dying controller
+                    if not self._advertised:
+                        raise SourceOpenError(
+                            f"the controller at {self.options.hci} did not start: {exc!r}"
+                        ) from exc
+                    # A controller that vanishes while the tool powers on or starts advertising
+                    # is the same loss as one that vanishes later: wait for it, as a tool would.
+                    self._event("hci_lost", reason=f"{type(exc).__name__}: {exc}")
+                    self.announce(f"the controller at {self.options.hci} failed: {exc!r}; again")
+                    await asyncio.sleep(RETRY_S)
                 finally:
                     try:
                         await asyncio.wait_for(transport.close(), 1.0)
@@ -216,6 +228,7 @@ class VirtualPeripheral:
             advertising_interval_max=ADVERTISING_INTERVAL_MS,
         )
         swapping = asyncio.get_running_loop().create_task(self._swap_advertising(device, adv))
+        self._advertised = True
         self._event("advertising", name=self.name, address=self.address)
         self.announce(f"{self.name} ({self.address}) advertising on {self.options.hci}")
         terminated: asyncio.Future[None] = transport.source.terminated

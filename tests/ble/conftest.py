@@ -69,7 +69,12 @@ class Air:
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.procs: list[subprocess.Popen[Any]] = []
+
+    def adopt(self, proc: subprocess.Popen[str]) -> subprocess.Popen[str]:
+        """Stop a process started elsewhere (a recorder) with the rest, even if the test fails."""
+        self.procs.append(proc)
+        return proc
 
     def spawn(self, argv: list[str], name: str) -> subprocess.Popen[bytes]:
         """Start a process whose output goes to a file in the test's directory."""
@@ -116,7 +121,11 @@ class Air:
         proc.wait(10)
 
     def close(self) -> None:
-        """Stop everything still running: SIGTERM, then SIGKILL."""
+        """Stop everything still running (SIGTERM, then SIGKILL) and print what each said.
+
+        pytest shows a teardown's output only when the test failed: then it says which side
+        (controller, virtual tool, bridge) stopped where.
+        """
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -126,12 +135,30 @@ class Air:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+            if proc.stdout is not None:  # an adopted recorder's pipes
+                out, err = proc.communicate()
+                print(f"--- {proc.args!r} exited {proc.returncode}\n{out}\n{err}")
+        for out_file in sorted(self.tmp_path.glob("*.out")):
+            print(f"--- {out_file.name}\n{out_file.read_text(errors='replace')[-4000:]}")
+        for log in sorted(self.tmp_path.glob("*.jsonl")):
+            events = [e for e in read_log(log) if e["ev"] != "tx"]
+            print(f"--- {log.name}: {len(read_log(log))} events; all but tx:")
+            print("\n".join(json.dumps(e) for e in events[-60:]))
 
 
 def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    """Whether a socket listens on ``port``, found without connecting to it.
+
+    A probe connection would break the link: bumble's TCP-server transport sends every reply to
+    the newest client and drops them all once any client leaves, so a probe that lands after a
+    virtual tool reconnected leaves the tool deaf, and no central ever finds it again.
+    """
+    listen = "0A"  # TCP_LISTEN in /proc/net/tcp
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == listen and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            return True
+    return False
 
 
 @pytest.fixture

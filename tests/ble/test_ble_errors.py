@@ -62,7 +62,7 @@ def test_tool_not_found_and_tool_busy(air: Air) -> None:
 
     log = air.tmp_path / "tool.jsonl"
     air.ble_sim(tool_port, log, "--seed", "31")
-    holder = start_record(data, "ble://PressureGuard-001F", "--ble-hci", hci(first))
+    holder = air.adopt(start_record(data, "ble://PressureGuard-001F", "--ble-hci", hci(first)))
     wait_for(lambda: any(e["ev"] == "subscribed" for e in read_log(log)), 30, "a connection")
     busy = run_cli(  # another store: one store takes one recording bridge at a time
         air.tmp_path / "other",

@@ -64,7 +64,7 @@ def runs_in(sent_raw: np.ndarray, raw: np.ndarray) -> int:
 
 
 def record(air: Air, port: int, source: str, *args: str) -> Any:
-    return start_record(air.tmp_path / "data", source, "--ble-hci", hci(port), *args)
+    return air.adopt(start_record(air.tmp_path / "data", source, "--ble-hci", hci(port), *args))
 
 
 def test_1khz_arrives_in_order_complete_and_commands_reach_the_tool(air: Air) -> None:
@@ -122,7 +122,7 @@ def test_link_dropped_and_restored_keeps_one_session_with_one_gap_on_the_tools_c
     time.sleep(1.5)
     air.controllers([p1, p2])
     down_s = time.monotonic() - down_at
-    wait_for(lambda: _subscriptions(log) == 2, 60, "the bridge to find the tool again")
+    wait_for(lambda: _subscriptions(log) >= 2, 60, "the bridge to find the tool again")
     after = _tx_count(log)
     wait_for(lambda: _tx_count(log) >= after + 80, 30, "2 s of data after the drop")
     session = stop_record(proc, timeout=60)
@@ -160,7 +160,7 @@ def test_tool_switched_off_and_on_is_found_again_by_name(air: Air) -> None:
     time.sleep(1.0)
     air.ble_sim(p1, log, "--seed", "12")
     off_s = time.monotonic() - off_at
-    wait_for(lambda: _subscriptions(log) == 2, 60, "the bridge to reconnect")
+    wait_for(lambda: _subscriptions(log) >= 2, 60, "the bridge to reconnect")
     after = _tx_count(log)
     wait_for(lambda: _tx_count(log) >= after + 40, 30, "1 s of data after")
     session = stop_record(proc, timeout=60)

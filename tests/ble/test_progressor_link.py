@@ -55,10 +55,10 @@ def test_devices_lists_both_kinds_and_a_progressor_session_is_judged_in_newtons(
     assert ble["Progressor_0005"]["kind"] == "progressor"
     assert all(t["address"] and isinstance(t["rssi"], int) for t in ble.values())
 
-    proc = start_record(
+    proc = air.adopt(start_record(
         data, "progressor://Progressor_0005", "--ble-hci", hci(central),
         "--duration", "4", "--limit", "15N",
-    )  # fmt: skip
+    ))  # fmt: skip
     session = stop_record(proc, timeout=90, interrupt=False)
     summary = show(data, session)
     assert summary["bad_frames"] == 0 and summary["dropped_frames"] == 0
