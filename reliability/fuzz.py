@@ -11,8 +11,12 @@ One JSON line per target goes to ``--report``: cases run, seconds, peak resident
 coverage libFuzzer reached, and the outcome. ``make soak`` runs all of them; ``tests/fuzz`` runs
 each briefly so none can rot.
 
-    python -m reliability.fuzz [--runs N] [--max-seconds S] [--report FILE] [--folder DIR]
-                               [TARGET ...]
+``--jobs N`` splits a target's cases over N processes (one per core) that share one corpus: each
+picks up what the others found (libFuzzer rereads the corpus folder every second), and each has a
+scratch folder of its own.
+
+    python -m reliability.fuzz [--runs N] [--jobs N] [--max-seconds S] [--report FILE]
+                               [--folder DIR] [TARGET ...]
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ _STAT = re.compile(r"stat::(\w+):\s+(\d+)")
 _COVERAGE = re.compile(r"cov: (\d+) ft: (\d+) corp: (\d+)")
 
 
-def _child(name: str, folder: Path, libfuzzer: list[str]) -> None:
+def _child(name: str, folder: Path, corpus: Path, libfuzzer: list[str]) -> None:
     """In the target's own process: instrument, seed, fuzz (libFuzzer exits the process)."""
     # Imported here, inside the instrumenting hook: imported at the top, PressureGuard's code
     # would load uninstrumented and give libFuzzer no coverage to follow.
@@ -50,10 +54,12 @@ def _child(name: str, folder: Path, libfuzzer: list[str]) -> None:
         from tests.fuzz.byte_targets import TARGETS  # noqa: PLC0415
 
         target = TARGETS[name](folder)
-    corpus = folder / "corpus"
     corpus.mkdir(exist_ok=True)
     for i, seed in enumerate(target.seeds()):
-        (corpus / f"seed-{i:04d}").write_bytes(seed[: target.max_len])
+        # Written whole, then renamed: a job sharing the corpus never reads half a seed.
+        part = folder / f"seed-{i:04d}.part"
+        part.write_bytes(seed[: target.max_len])
+        part.replace(corpus / f"seed-{folder.name}-{i:04d}")
     options = [f"-max_len={target.max_len}", f"-timeout={getattr(target, 'timeout_s', 10)}"]
     atheris.Setup([sys.argv[0], *options, *libfuzzer, str(corpus)], target)
     atheris.Fuzz()
@@ -65,38 +71,59 @@ def run_target(
     folder: Path,
     rss_limit_mb: int = RSS_LIMIT_MB,
     max_seconds: int | None = None,
+    *,
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """Fuzz one target for ``runs`` cases (or until ``max_seconds`` have passed, whichever
-    comes first) in a process of its own; returns its figures."""
+    """Fuzz one target for ``runs`` cases in all (or until ``max_seconds`` have passed,
+    whichever comes first), in ``jobs`` processes sharing one corpus; returns its figures."""
     folder.mkdir(parents=True, exist_ok=True)
-    log = folder / "libfuzzer.log"
-    libfuzzer = [f"-runs={runs}", f"-rss_limit_mb={rss_limit_mb}", "-print_final_stats=1",
-                 f"-artifact_prefix={folder}/"]  # fmt: skip
-    if max_seconds:
-        libfuzzer.append(f"-max_total_time={max_seconds}")
-    command = [sys.executable, "-m", "reliability.fuzz", "--child", name, "--folder", str(folder),
-               "--libfuzzer", shlex.join(libfuzzer)]  # fmt: skip
+    corpus = folder / "corpus"
+    job_folders = [folder] if jobs == 1 else [folder / f"job-{k}" for k in range(jobs)]
     began = time.monotonic()
-    with log.open("wb") as out:
-        done = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False)
-    code = done.returncode
+    procs = []
+    for k, job_folder in enumerate(job_folders):
+        job_folder.mkdir(exist_ok=True)
+        libfuzzer = [f"-runs={runs // jobs + (k < runs % jobs)}", f"-seed={k + 1}",
+                     f"-rss_limit_mb={rss_limit_mb}", "-print_final_stats=1",
+                     f"-artifact_prefix={job_folder}/"]  # fmt: skip
+        if max_seconds:
+            libfuzzer.append(f"-max_total_time={max_seconds}")
+        command = [sys.executable, "-m", "reliability.fuzz", "--child", name,
+                   "--folder", str(job_folder), "--corpus", str(corpus),
+                   "--libfuzzer", shlex.join(libfuzzer)]  # fmt: skip
+        with (job_folder / "libfuzzer.log").open("wb") as out:
+            procs.append(subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
+    codes = [proc.wait() for proc in procs]
     seconds = time.monotonic() - began
-    text = log.read_text("utf-8", "replace")
+    parts = [_job_figures(f, code) for f, code in zip(job_folders, codes, strict=True)]
+    figures: dict[str, Any] = {"target": name, "cases": sum(p["cases"] for p in parts)}
+    figures["seconds"] = round(seconds, 1)
+    for key in ("peak_rss_mb", "coverage", "features", "corpus"):
+        values = [p[key] for p in parts if p[key] is not None]
+        figures[key] = max(values) if values else None
+    figures["passed"] = all(code == 0 for code in codes)
+    figures["exit_code"] = next((code for code in codes if code != 0), 0)
+    figures["kept"] = [f"{p['folder']}/{c}" if jobs > 1 else c for p in parts for c in p["kept"]]
+    figures["log"] = str(job_folders[0] / "libfuzzer.log")
+    if jobs > 1:
+        figures["jobs"] = jobs
+    return figures
+
+
+def _job_figures(folder: Path, code: int) -> dict[str, Any]:
+    """One libFuzzer process's figures, from its final stats and kept inputs."""
+    text = (folder / "libfuzzer.log").read_text("utf-8", "replace")
     stats = {key: int(value) for key, value in _STAT.findall(text)}
     coverage = _COVERAGE.findall(text)
-    crashes = sorted(p.name for p in folder.glob("*-*") if p.is_file() and p.parent == folder)
+    kept = sorted(p.name for p in folder.glob("*-*") if p.is_file())
     return {
-        "target": name,
+        "folder": folder.name,
         "cases": stats.get("number_of_executed_units", 0),
-        "seconds": round(seconds, 1),
         "peak_rss_mb": stats.get("peak_rss_mb"),
         "coverage": int(coverage[-1][0]) if coverage else None,
         "features": int(coverage[-1][1]) if coverage else None,
         "corpus": int(coverage[-1][2]) if coverage else None,
-        "passed": code == 0,
-        "exit_code": code,
-        "kept": [c for c in crashes if c.split("-")[0] in ("crash", "timeout", "oom", "leak")],
-        "log": str(log),
+        "kept": [c for c in kept if c.split("-")[0] in ("crash", "timeout", "oom", "leak")],
     }
 
 
@@ -135,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, help="where corpora, logs and kept inputs go")
     parser.add_argument("--rss-limit-mb", type=int, default=RSS_LIMIT_MB)
     parser.add_argument("--max-seconds", type=int, help="stop each target after this long")
+    parser.add_argument("--jobs", type=int, default=1, help="processes per target (share cores)")
     parser.add_argument(
         "--plain",
         type=int,
@@ -143,9 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--libfuzzer", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child, args.folder, shlex.split(args.libfuzzer))
+        _child(args.child, args.folder, args.corpus, shlex.split(args.libfuzzer))
         return 0
     from tests.fuzz.byte_targets import TARGETS  # noqa: PLC0415 - see _child
 
@@ -165,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         limit = max(args.rss_limit_mb, getattr(TARGETS[name], "rss_limit_mb", 0))
-        result = run_target(name, args.runs, base / name, limit, args.max_seconds)
+        result = run_target(name, args.runs, base / name, limit, args.max_seconds, jobs=args.jobs)
         with args.report.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(result) + "\n")
         verdict = "passed" if result["passed"] else f"FAILED (see {result['log']})"

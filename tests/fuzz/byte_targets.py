@@ -387,23 +387,29 @@ for _words in cli.COMMANDS:
 
 
 class CliArguments:
-    """``test_cli_arguments``: argument lists split at NUL bytes, kept inside the fuzz folder."""
+    """``test_cli_arguments``: up to three commands, split at 0x01 bytes, their arguments at NUL
+    bytes, kept inside the fuzz folder; each case on the folder as it was seeded."""
 
     max_len = 512
     timeout_s = 90  # a PDF report takes seconds
 
     def __init__(self, folder: Path) -> None:
-        self._root = cli.make_cli_root(folder)
+        self._root = folder / "cli"  # a folder of its own: the reset empties it
+        self._folder = cli.CliFolder(self._root)
         os.chdir(self._root)  # relative paths land in the fuzz folder too
 
     def seeds(self) -> Iterator[bytes]:
-        for argv in drawn(cli.argvs(self._root), 2 * SEEDS):
-            yield "\0".join(argv).encode("utf-8", "replace")
+        strategy = st.lists(cli.argvs(self._root), min_size=1, max_size=cli.MAX_COMMANDS)
+        for sequence in drawn(strategy, 2 * SEEDS):
+            yield b"\1".join("\0".join(argv).encode("utf-8", "replace") for argv in sequence)
 
     def __call__(self, data: bytes) -> None:
-        argv = self.contained(data.decode("utf-8", "replace").split("\0"))
-        if argv is not None:
-            cli.cli_case(argv)
+        commands = data.split(b"\1")[: cli.MAX_COMMANDS]
+        argvs = [self.contained(c.decode("utf-8", "replace").split("\0")) for c in commands]
+        self._folder.reset()
+        for argv in argvs:
+            if argv is not None:
+                cli.cli_case(argv)
 
     def contained(self, argv: list[str]) -> list[str] | None:
         """``argv`` with every path kept inside the fuzz folder and every source one that ends

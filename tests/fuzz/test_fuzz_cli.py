@@ -9,6 +9,9 @@ Commands that start servers, scan for Bluetooth or wait for a person (``demo``, 
 ``dashboard``, ``bridge``, ``devices``, ``ble-sim``, the calibration and measurement wizards) are
 left out; ``record`` runs on sources that end by themselves or fail at once. Every file an
 argument names is inside this test's own folder (the test runs as root on CI).
+
+A case is a short sequence of commands (make a profile, then list it) run on the folder as it was
+seeded: every case starts from the same store, so its outcome is its own and a failure replays.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +60,7 @@ COMMON = {"-v": "", "--help": "", "--version": ""}
 SOURCES = ["sim://?speed=0&duration=0.3", "sim://?speed=0&duration=0.2&rate=1000", "foo://bar",
            "sim://?pattern=nope", "replay://missing.bin", "replay://missing.csv?speed=0", "",
            "sim://?speed=0&duration=0.2&limit=1e20", "/nonexistent/ttyX"]  # fmt: skip
+MAX_COMMANDS = 3  # per case
 HOSTILE = ["", " ", "\x00", "é", "%s", "-1", "nan", "inf", "1e999", "'; DROP TABLE sessions; --",
            "99999999999999999999", "\n", "--", "-"]  # fmt: skip
 KIND_VALUES = {
@@ -106,12 +111,11 @@ def argvs(draw: st.DrawFn, root: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cli_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A data dir with one recorded session, files to import, and the home folder pointed here."""
-    root = tmp_path_factory.mktemp("cli")
+def cli_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliFolder]:
+    """The seeded folder, with the home folder pointed into it for the module's tests."""
     previous = os.environ.get("PRESSUREGUARD_HOME")
     try:
-        yield make_cli_root(root)
+        yield CliFolder(tmp_path_factory.mktemp("cli"))
     finally:
         if previous is None:
             os.environ.pop("PRESSUREGUARD_HOME", None)
@@ -119,16 +123,35 @@ def cli_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ["PRESSUREGUARD_HOME"] = previous
 
 
-def make_cli_root(root: Path) -> Path:
-    """``root`` made ready: one recorded session, files to import, the home folder pointed
-    inside it (``PRESSUREGUARD_HOME``, left set)."""
-    (root / "dir").mkdir()
-    (root / "import.csv").write_text("t_s,force_n\n0,1\n0.0125,2\n")
-    (root / "import.json").write_text('{"samples": {"t_s": [0], "force_n": [1]}}')
-    os.environ["PRESSUREGUARD_HOME"] = str(root / "home")
-    seeded = _run(["record", "sim://?speed=0&duration=1", "--data-dir", str(root / "home")])
-    assert seeded[0] == 0, seeded
-    return root
+class CliFolder:
+    """A folder seeded once (one recorded session, files to import, ``PRESSUREGUARD_HOME``
+    pointed inside it and left set) and put back as seeded before every case.
+
+    Without the reset the store grows with every case: after a few thousand, each command read
+    thousands of sessions and profiles (libFuzzer's rate fell from 128 to 2 cases a second), and
+    a failure depended on every case before it, so it could not be replayed.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "dir").mkdir(parents=True)
+        (root / "import.csv").write_text("t_s,force_n\n0,1\n0.0125,2\n")
+        (root / "import.json").write_text('{"samples": {"t_s": [0], "force_n": [1]}}')
+        os.environ["PRESSUREGUARD_HOME"] = str(root / "home")
+        seeded = _run(["record", "sim://?speed=0&duration=1", "--data-dir", str(root / "home")])
+        assert seeded[0] == 0, seeded
+        self._seeded = root.with_name(f"{root.name}-seeded")
+        shutil.copytree(root, self._seeded)
+
+    def reset(self) -> None:
+        """Everything in the folder as it was seeded (the folder itself stays: it may be the
+        working directory)."""
+        for child in self.root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        shutil.copytree(self._seeded, self.root, dirs_exist_ok=True)
 
 
 def _run(argv: list[str]) -> tuple[int, str]:
@@ -150,12 +173,14 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def test_cli_arguments(cli_root: Path, tally: Tally) -> None:
-    @given(argv=argvs(cli_root))
+def test_cli_arguments(cli_folder: CliFolder, tally: Tally) -> None:
+    @given(sequence=st.lists(argvs(cli_folder.root), min_size=1, max_size=MAX_COMMANDS))
     @fuzz_settings(150, deadline=timedelta(seconds=90))  # a PDF report takes seconds
-    def case(argv: list[str]) -> None:
+    def case(sequence: list[list[str]]) -> None:
         tally()
-        cli_case(argv)
+        cli_folder.reset()
+        for argv in sequence:
+            cli_case(argv)
 
     case()
 
