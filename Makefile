@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools  # the venv's own setuptools is years old
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -34,9 +34,10 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m reliability.soak
 
-# Fails unless every dependency could be checked against the vulnerability database.
+# Fails unless every dependency could be checked against the vulnerability database
+# (or, offline, against a copy of one: make audit ADVISORIES=path/to/advisory-database/vulns).
 audit: $(STAMP)
-	$(BIN)/python -m reliability.audit
+	$(BIN)/python -m reliability.audit $(if $(ADVISORIES),--advisories $(ADVISORIES))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
