@@ -117,7 +117,7 @@ def _setup_logging(verbose: int, data_dir: Path) -> Path | None:
     return log_path
 
 
-def _line(exc: BaseException) -> str:
+def _line(exc: object) -> str:
     """An error on one line, whatever the user typed into it (a file name with a line break, a
     profile name with a control character): every character that is not printable is escaped."""
     return "".join(
@@ -154,7 +154,13 @@ def main(argv: list[str] | None = None) -> int:
                 where = f"; details in {log_path}"
             except OSError:
                 pass
-        print(f"pressureguard: unexpected error: {_line(exc)}{where}", file=sys.stderr)
+        if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+            # The system refused a file the user named (a name too long for it, say): say so
+            # plainly; a command that should have checked it first is in the log.
+            text = f"cannot use {exc.filename}: {exc.strerror}"
+        else:
+            text = f"unexpected error: {exc}"
+        print(f"pressureguard: {_line(text)}{where}", file=sys.stderr)
         return EXIT_ERROR
 
 

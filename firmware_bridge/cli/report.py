@@ -36,16 +36,26 @@ def check_output(path: Path) -> Path:
         UsageError: the file cannot be written there.
     """
     path = path.expanduser()
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {path}: it is a folder")
-    folder = path.parent
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"cannot write the report to {path}: {folder} is not a folder")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write the report to {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write the report to {path}: the folder is not writable")
+    try:  # a name the system cannot take (too long, say) fails in these checks already
+        problem = _output_problem(path)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    if problem:
+        raise UsageError(f"cannot write the report to {path}: {problem}")
     return path
+
+
+def _output_problem(path: Path) -> str | None:
+    folder = path.parent
+    if path.is_dir():
+        return "it is a folder"
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return "the folder is not writable"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -50,9 +50,11 @@ def resolve(path: Path) -> tuple[Path, os.stat_result]:
         UsageError: not a regular file.
     """
     name = shown_name(str(path))
-    linked = path.is_symlink()
-    real = path.resolve()
-    try:
+    linked = False
+    real = path
+    try:  # a name the system cannot take (too long, say) fails here, not only at stat()
+        linked = path.is_symlink()
+        real = path.resolve()
         info = real.stat()
     except FileNotFoundError:
         if linked:

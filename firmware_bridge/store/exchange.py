@@ -54,14 +54,19 @@ _STORE_COLUMNS = (*FLOAT_COLUMNS, "zone")
 def _check_target(path: Path) -> None:
     """The rule for ``-o FILE``: a new file, or a regular file that is replaced whole; never a
     symbolic link (written through, it could overwrite any file the link points to)."""
-    if path.is_symlink():
+    try:  # a name the system cannot take (too long, say) fails in these checks already
+        linked, exists, is_file = path.is_symlink(), path.exists(), path.is_file()
+        folder_exists = path.parent.is_dir()
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if linked:
         raise UsageError(
             f"{path} is a symbolic link (to {os.readlink(path)}): an export never writes "
             "through a link; give the real path"
         )
-    if path.exists() and not path.is_file():
+    if exists and not is_file:
         raise UsageError(f"{path} is not a regular file: give a file name to write")
-    if not path.parent.is_dir():
+    if not folder_exists:
         raise UsageError(f"cannot write {path}: no such directory {path.parent}")
 
 

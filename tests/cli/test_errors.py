@@ -63,6 +63,24 @@ def test_unknown_session_and_bad_import(tmp_path: Path) -> None:
     fails_cleanly(tmp_path, "sessions", "import", str(junk))
 
 
+def test_names_too_long_for_the_system_are_said_plainly(tmp_path: Path) -> None:
+    """A file or folder name longer than the system takes (255 bytes a name): one line naming
+    it and the system's reason, never "unexpected error" (found by the command-line fuzzer)."""
+    long = tmp_path / ("é" * 200)  # 400 bytes
+    run_cli(tmp_path, "record", "sim://?speed=0&duration=0.2")
+    for args, words in [
+        (("sessions", "import", f"{long}.csv"), "cannot read"),
+        (("sessions", "import", f"{long}/import.csv"), "cannot read"),
+        (("sessions", "export", "1", "-o", f"{long}.csv"), "cannot write"),
+        (("report", "-o", f"{long}.pdf"), "cannot write the report"),
+    ]:
+        line = fails_cleanly(tmp_path, *args)
+        assert words in line and line.endswith("File name too long"), line
+    line = fails_cleanly(long, "store", "check")  # the data folder itself
+    assert "unexpected" not in line and "File name too long" in line, line
+    assert run_cli(tmp_path, "sessions", "show", "1").returncode == 0
+
+
 def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
     run_cli(tmp_path, "record", "sim://?speed=0&duration=2")
     fails_cleanly(tmp_path, "sessions", "export", "1", "-o", "/proc/pressureguard.csv")
