@@ -223,9 +223,12 @@ def verdict(live: dict[str, Any] | None) -> dict[str, Any]:
     if age is None or age > STALE_AFTER_S:
         state["connected"] = False
         state["recording"] = False  # a dead bridge records nothing, whatever its row says
-        state["message"] = (
-            "the bridge stopped updating" if age is None else f"no update for {age:.1f} s"
-        )
+        if age is not None:
+            state["message"] = f"no update for {age:.1f} s"
+        elif "age_s" in live and live["age_s"] is None:  # see Store.get_live
+            state["message"] = "the bridge's last update is stamped in the future (clock set back)"
+        else:
+            state["message"] = "the bridge stopped updating"
         return state
 
     state["stale"] = False

@@ -253,7 +253,8 @@ def _tell_bridge(
     """Send a new limit to a bridge serving this profile (and region, if given) right now."""
     live = store.get_live()
     state = (live or {}).get("state", {})
-    serving = live is not None and live["age_s"] < LIVE_BRIDGE_S
+    age = None if live is None else live["age_s"]
+    serving = age is not None and age < LIVE_BRIDGE_S
     if not serving or state.get("profile") != profile:
         return False
     if region is not None and state.get("region") != region:

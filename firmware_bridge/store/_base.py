@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 #: How long a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_S = 5.0
+#: A row stamped later than now by more than this was written before the host's clock stepped
+#: back (NTP, a person setting the time): how old it is cannot be told from its stamp.
+CLOCK_SLACK_S = 0.1
 
 
 def _numpy_int(value: np.integer[Any]) -> int:

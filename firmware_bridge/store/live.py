@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from firmware_bridge.store._base import StoreBase
+from firmware_bridge.store._base import CLOCK_SLACK_S, StoreBase
 from firmware_bridge.store.samples import FLOAT_COLUMNS, _decode
 from firmware_bridge.zones import JudgedSamples
 
@@ -49,8 +49,13 @@ class LiveFeedMixin(StoreBase):
                     zone.tobytes(),
                 ),
             )
-            if now - self._last_prune >= _PRUNE_EVERY_S:
-                db.execute("DELETE FROM live_samples WHERE written_at < ?", (now - LIVE_KEEP_S,))
+            if not 0 <= now - self._last_prune < _PRUNE_EVERY_S:
+                # Chunks stamped in the future were written before the clock stepped back;
+                # left, they would never age out and would join every new live curve.
+                db.execute(
+                    "DELETE FROM live_samples WHERE written_at < ? OR written_at > ?",
+                    (now - LIVE_KEEP_S, now + CLOCK_SLACK_S),
+                )
                 self._last_prune = now
 
     def live_since(self, after_id: int, seconds: float = 30.0) -> tuple[int, JudgedSamples]:
@@ -61,9 +66,10 @@ class LiveFeedMixin(StoreBase):
         """
         with self._read("read live samples") as db:
             if after_id <= 0:
+                now = time.time()
                 rows = db.execute(
-                    "SELECT * FROM live_samples WHERE written_at >= ? ORDER BY id",
-                    (time.time() - seconds,),
+                    "SELECT * FROM live_samples WHERE written_at BETWEEN ? AND ? ORDER BY id",
+                    (now - seconds, now + CLOCK_SLACK_S),
                 ).fetchall()
             else:
                 rows = db.execute(

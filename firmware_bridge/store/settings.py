@@ -10,6 +10,7 @@ from typing import Any
 
 from firmware_bridge.errors import NotFoundError, UsageError
 from firmware_bridge.store._base import (
+    CLOCK_SLACK_S,
     StoreBase,
     check_name,
     check_number,
@@ -359,14 +360,21 @@ class SettingsMixin(StoreBase):
             )
 
     def get_live(self) -> dict[str, Any] | None:
-        """The most recently updated recorder status, or None.
+        """The most recently written recorder status, or None.
+
+        "Most recently written" is the row's place in the table, not its time stamp: after the
+        host's clock stepped back, a dead bridge's last row carries a later stamp than the
+        running bridge's rows for as long as the step.
 
         Returns:
             {recorder_pid, session_id, updated_at, age_s, state}; the reader judges staleness
-            from ``age_s``.
+            from ``age_s``, which is None when the row's age cannot be known (it is stamped in
+            the future: the clock stepped back since it was written). A row of unknown age is
+            never fresh; a running bridge replaces it within one update.
         """
         with self._read("read live status") as db:
-            row = db.execute("SELECT * FROM live ORDER BY updated_at DESC LIMIT 1").fetchone()
+            # INSERT OR REPLACE gives the replaced row the table's highest rowid.
+            row = db.execute("SELECT * FROM live ORDER BY rowid DESC LIMIT 1").fetchone()
         if row is None:
             return None
         age = (datetime.now(UTC) - parse_iso(row["updated_at"])).total_seconds()
@@ -374,7 +382,7 @@ class SettingsMixin(StoreBase):
             "recorder_pid": row["recorder_pid"],
             "session_id": row["session_id"],
             "updated_at": row["updated_at"],
-            "age_s": age,
+            "age_s": None if age < -CLOCK_SLACK_S else age,
             "state": from_json(row["state"], {}),
         }
 

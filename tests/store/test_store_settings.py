@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from dashboard.feed import display_state
 from firmware_bridge.errors import NotFoundError, UsageError
 from firmware_bridge.store import Store
+from tests.store.exchange_helpers import samples
 
 
 def test_settings_hold_json_values(store: Store) -> None:
@@ -134,3 +138,46 @@ def test_live_status(store: Store) -> None:
     assert live is not None and live["session_id"] is None
     store.clear_live()
     assert store.get_live() is None
+
+
+def test_live_status_stamped_in_the_future_has_no_age_and_never_hides_the_running_bridge(
+    store: Store,
+) -> None:
+    """The host's clock went back an hour after a bridge died: its last row is stamped an hour
+    ahead. That row has no knowable age (so it is never fresh), and the next bridge's row, stamped
+    earlier by the clock, is still the one read: the table's order, not the stamps, says which
+    was written last."""
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="milliseconds")
+    with store._write("a dead bridge's last row") as db:
+        db.execute(
+            "INSERT INTO live (recorder_host, recorder_pid, updated_at, state)"
+            " VALUES ('h', 1, ?, '{\"zone\": \"relaxed\"}')",
+            (ahead,),
+        )
+    live = store.get_live()
+    assert live is not None and live["recorder_pid"] == 1 and live["age_s"] is None
+    state = display_state(live)
+    assert state["stale"] and state["zone"] == "no_signal" and state["force_n"] is None
+    assert "clock set back" in state["message"]
+
+    store.set_live(None, {"connection": "connected"})  # the next bridge, on the stepped clock
+    live = store.get_live()
+    assert live is not None and live["recorder_pid"] != 1
+    assert 0.0 <= live["age_s"] < 5.0
+    with store._write("the dead bridge's row again"):  # replaced rows move to the end too
+        store._conn().execute("UPDATE live SET state = '{}' WHERE recorder_pid = 1")
+    assert store.get_live()["recorder_pid"] != 1  # type: ignore[index]
+
+
+def test_live_samples_from_before_a_clock_step_back_leave_the_curve(store: Store) -> None:
+    """Chunks stamped in the future (written before the clock went back) are not in a new live
+    curve and are pruned at the next write, instead of waiting an hour to age out."""
+    store.append_live(samples(10), None)
+    with store._write("step the stamps an hour ahead") as db:
+        db.execute("UPDATE live_samples SET written_at = written_at + 3600")
+    store._last_prune += 3600  # its last prune, too, was on the clock's old reading
+    assert len(store.live_since(0)[1]) == 0
+    store.append_live(samples(5), None)
+    with store._read("count") as db:
+        assert db.execute("SELECT count(*) FROM live_samples").fetchone()[0] == 1
+    assert len(store.live_since(0)[1]) == 5
