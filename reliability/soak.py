@@ -1,13 +1,15 @@
 """``make soak``: every long run, one after the other, figures in ``reliability/results/``.
 
-1. every fuzzer at a million cases under atheris (``reliability.fuzz``, ``PG_FUZZ_RUNS``):
-   ``fuzz-bytes.jsonl``; then the hypothesis fuzzers at ``PG_FUZZ_EXAMPLES`` cases each (default
-   20,000: hypothesis spends most of its time building cases): ``fuzz.jsonl``;
+1. every fuzzer at a million cases under atheris (``reliability.fuzz``, ``PG_FUZZ_RUNS``, one
+   process a core or ``PG_FUZZ_JOBS``): ``fuzz-bytes.jsonl``; then the hypothesis fuzzers at
+   ``PG_FUZZ_EXAMPLES`` cases each (default 20,000: hypothesis spends most of its time building
+   cases): ``fuzz.jsonl``;
 2. the fault tests repeated ``PG_FAULT_REPEATS`` times (default 10): ``faults.jsonl``;
 3. a 4-hour session at 1 kHz recorded (a capture replayed at full speed) and reviewed:
    ``load.json``;
 4. 8 tabs on the live page for 30 minutes, RSS every minute: ``tabs.json`` and
-   ``docs/reliability-rss.png``.
+   ``docs/reliability-rss.png``;
+5. the dashboard server over hundreds of stream reconnects: ``reconnects.json``.
 
 ``python -m reliability.soak fuzz faults`` runs only the parts named. Expect many hours in all on
 two cores; ``docs/reliability.md`` says what ran when.
@@ -21,7 +23,7 @@ import sys
 
 from reliability.common import RESULTS, ROOT
 
-PARTS = ("fuzz", "faults", "load", "tabs")
+PARTS = ("fuzz", "faults", "load", "tabs", "reconnects")
 
 
 def _pytest(folder: str, env: dict[str, str]) -> int:
@@ -44,11 +46,13 @@ def main(argv: list[str] | None = None) -> int:
             report = RESULTS / "fuzz-bytes.jsonl"
             report.unlink(missing_ok=True)
             runs = os.environ.get("PG_FUZZ_RUNS", "1000000")
+            jobs = os.environ.get("PG_FUZZ_JOBS", str(os.cpu_count() or 1))
             code = subprocess.run(
-                [sys.executable, "-m", "reliability.fuzz", "--runs", runs, "--report", str(report)],
+                [sys.executable, "-m", "reliability.fuzz", "--runs", runs, "--jobs", jobs,
+                 "--report", str(report)],
                 cwd=ROOT,
                 check=False,
-            ).returncode
+            ).returncode  # fmt: skip
             report = RESULTS / "fuzz.jsonl"
             report.unlink(missing_ok=True)
             env = {"PG_FUZZ_EXAMPLES": os.environ.get("PG_FUZZ_EXAMPLES", "20000"),

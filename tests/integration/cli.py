@@ -67,7 +67,9 @@ def export_rows(data_dir: Path, session_id: int) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+def wait_until(
+    predicate: Any, timeout: float = 10.0, interval: float = 0.05, what: str = "the condition"
+) -> Any:
     """Poll until ``predicate()`` is true; returns what it returned."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,4 +77,4 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
         if value:
             return value
         time.sleep(interval)
-    raise TimeoutError("condition not met in time")
+    raise TimeoutError(f"timed out waiting for {what}")

@@ -24,7 +24,7 @@ import pytest
 from dashboard.feed import display_state
 from firmware_bridge.store import Store
 from tests.conftest import require_component
-from tests.integration.cli import show, start_record, stop_record
+from tests.integration.cli import show, start_record, stop_record, wait_until
 from tests.reliability.figures import report
 
 pytestmark = [pytest.mark.component("clock"), pytest.mark.timeout(120)]
@@ -64,16 +64,6 @@ def live_state(data: Path) -> dict[str, Any]:
         return display_state(store.get_live())
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def shown_live(data: Path, zone: str | None = None) -> dict[str, Any] | None:
     """The live state when a running bridge's reading is shown (in ``zone``, if given)."""
     state = live_state(data)
@@ -86,7 +76,7 @@ def test_wall_clock_steps_never_make_a_dead_bridge_look_live(tmp_path: Path) -> 
     with wall_clock() as step:
         first = start_record(data, SIM, "--limit", "20N")
         try:
-            state = wait_until(lambda: shown_live(data, "relaxed"), 30, "the first 'relaxed'")
+            state = wait_until(lambda: shown_live(data, "relaxed"), 30, what="the first 'relaxed'")
             assert state["force_n"] == pytest.approx(5, abs=1)
         finally:
             first.send_signal(signal.SIGKILL)  # dies without clearing its row
@@ -103,7 +93,7 @@ def test_wall_clock_steps_never_make_a_dead_bridge_look_live(tmp_path: Path) -> 
         second = start_record(data, SIM, "--limit", "20N")
         try:
             began = time.monotonic()
-            wait_until(lambda: shown_live(data, "relaxed"), 30, "the next bridge's 'relaxed'")
+            wait_until(lambda: shown_live(data, "relaxed"), 30, what="the next bridge's reading")
             shown_after_s = time.monotonic() - began
             with Store.open(data) as store:  # the curve holds no chunk from the future
                 _, curve = store.live_since(0, seconds=30.0)
@@ -112,7 +102,7 @@ def test_wall_clock_steps_never_make_a_dead_bridge_look_live(tmp_path: Path) -> 
             time.sleep(1.0)
             step(+HOUR_S)  # the clock goes right again while it records
             stepped = time.monotonic()
-            wait_until(lambda: shown_live(data, "relaxed"), 5, "the live row after the step ahead")
+            wait_until(lambda: shown_live(data, "relaxed"), 5, what="the reading after the step")
             back_after_s = time.monotonic() - stepped
             time.sleep(1.0)
         finally:
