@@ -380,12 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--tabs", type=int, default=8)
+    parser.add_argument("--png", type=Path, help="the plot (default: docs/reliability-rss*.png)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         figures = run(args.minutes, args.tabs, Path(scratch))
     full = args.minutes >= 30 and args.tabs >= 8
     path = save("tabs" if full else f"tabs-{args.minutes:g}min", figures)
-    png = (
+    png = args.png or (
         ROOT
         / "docs"
         / ("reliability-rss.png" if full else f"reliability-rss-{args.minutes:g}min.png")
