@@ -205,17 +205,16 @@ def test_csv_paced_in_batches_of_about_50_ms(tmp_path: Path) -> None:
     np.savetxt(path, np.column_stack([t, t * 10]), delimiter=",", header="t_s,force_n", comments="")
     batches: list[SampleBatch] = []
     start = time.monotonic()  # before the source starts its own clock
-    with CsvReplaySource(str(path), path, speed=4) as source:
-        with pytest.raises(EOFError):
-            while True:
-                for reading in source.read(0.05):
-                    assert isinstance(reading, SampleBatch)
-                    batches.append(reading)
-                    # never early: the replay's clock starts with the first batch, and a later
-                    # one comes out once its time (at 4×) has come; a busy machine only makes
-                    # batches later, and then larger
-                    since_first = (reading.t[-1] - batches[0].t[-1]) / 4
-                    assert since_first <= time.monotonic() - start
+    with CsvReplaySource(str(path), path, speed=4) as source, pytest.raises(EOFError):
+        while True:
+            for reading in source.read(0.05):
+                assert isinstance(reading, SampleBatch)
+                batches.append(reading)
+                # never early: the replay's clock starts with the first batch, and a later
+                # one comes out once its time (at 4×) has come; a busy machine only makes
+                # batches later, and then larger
+                since_first = (reading.t[-1] - batches[0].t[-1]) / 4
+                assert since_first <= time.monotonic() - start
     assert time.monotonic() - start > 0.2  # 1 s of session at 4×: paced, not at once
     assert sum(len(b) for b in batches) == 80
     assert 4 <= np.median([len(b) for b in batches]) <= 5  # 50 ms at 80 Hz, plus what fell due
