@@ -125,10 +125,20 @@ def _line(exc: object) -> str:
     )
 
 
+def _refuse_bare_dashes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option whose value is ``--`` alone (``-o--``, ``--output=--``) is refused, as a missing
+    value is: argparse (Python 3.11) drops the ``--`` and hands the command an empty list instead
+    of a value (found by the command-line fuzzer: "'list' object has no attribute 'suffix'")."""
+    for name, value in vars(args).items():
+        if isinstance(value, list) and (not value or any(isinstance(v, list) for v in value)):
+            parser.error(f"argument --{name.replace('_', '-')}: expected a value, not '--'")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``pressureguard`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _refuse_bare_dashes(parser, args)
     args.data_dir = (args.data_dir or default_data_dir()).expanduser()
     log_path = _setup_logging(args.verbose, args.data_dir)
     try:

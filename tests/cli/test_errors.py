@@ -81,6 +81,26 @@ def test_names_too_long_for_the_system_are_said_plainly(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "sessions", "show", "1").returncode == 0
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sessions", "export", "1", "-o--"),
+        ("sessions", "export", "1", "--output=--"),
+        ("limits", "profile", "ann", "--precaution=--"),
+        ("record", "sim://?speed=0&duration=0.1", "--limit=--"),
+    ],
+)
+def test_an_option_whose_value_is_two_dashes_is_refused_as_a_missing_value(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """argparse hands a command an empty list for ``-o--`` or ``--output=--`` (found by the
+    command-line fuzzer: "unexpected error: 'list' object has no attribute 'suffix'")."""
+    proc = run_cli(tmp_path, *args, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-1].endswith("expected a value, not '--'"), proc.stderr
+    assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
+
+
 def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
     run_cli(tmp_path, "record", "sim://?speed=0&duration=2")
     fails_cleanly(tmp_path, "sessions", "export", "1", "-o", "/proc/pressureguard.csv")
