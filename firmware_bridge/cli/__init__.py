@@ -139,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _refuse_bare_dashes(parser, args)
-    args.data_dir = (args.data_dir or default_data_dir()).expanduser()
+    try:
+        args.data_dir = (args.data_dir or default_data_dir()).expanduser()
+    except RuntimeError:  # ~name of no user on this machine
+        parser.error(f"argument --data-dir: no such user's home folder: {args.data_dir}")
     log_path = _setup_logging(args.verbose, args.data_dir)
     try:
         return int(args.func(args) or 0)

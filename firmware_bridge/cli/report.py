@@ -35,9 +35,11 @@ def check_output(path: Path) -> Path:
     Raises:
         UsageError: the file cannot be written there.
     """
-    path = path.expanduser()
-    try:  # a name the system cannot take (too long, say) fails in these checks already
+    try:  # a name the system cannot take (too long, ~nobody) fails in these checks already
+        path = path.expanduser()
         problem = _output_problem(path)
+    except RuntimeError:
+        problem = "no such user's home folder"
     except OSError as exc:
         problem = exc.strerror or str(exc)
     if problem:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import serial
 
-from tests.integration.cli import run_cli
+from tests.integration.cli import COMMAND, run_cli
 from tests.integration.ptytool import PtyTool
 
 
@@ -99,6 +100,21 @@ def test_an_option_whose_value_is_two_dashes_is_refused_as_a_missing_value(
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[-1].endswith("expected a value, not '--'"), proc.stderr
     assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
+
+
+def test_the_home_folder_of_no_such_user(tmp_path: Path) -> None:
+    """``~name`` of no user on this machine (found by the command-line fuzzer: "unexpected
+    error: Could not determine home directory", and a traceback for --data-dir)."""
+    line = fails_cleanly(tmp_path, "report", "-o", "~nosuchuser-pg/r.pdf")
+    assert line.endswith("no such user's home folder"), line
+    proc = run_cli(tmp_path, "sessions", "list", check=False, timeout=30)
+    assert proc.returncode == 0
+    bad = subprocess.run(
+        [*COMMAND, "sessions", "list", "--data-dir", "~nosuchuser-pg"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    assert "no such user's home folder" in bad.stderr.splitlines()[-1]
 
 
 def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
