@@ -14,7 +14,6 @@ as they would be with a radio. Measured:
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,31 +28,16 @@ from firmware_bridge.protocol.frames import HEADER
 from firmware_bridge.sources import SourceOptions
 from firmware_bridge.store import Store
 from firmware_bridge.zones import JudgedSamples
+from tests.ble.conftest import free_port, listening, wait_for
 
 RATE_HZ = 1000.0
 DURATION_S = 20.0
 WARMUP_S = 2.0  # connection, the opening tare window: not a steady-state delay
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"no controller on port {port}")
-
-
 def _run(workdir: Path, per_packet: int) -> dict[str, Any]:
     """One recording; latencies and the sustained rate."""
-    tool_port, host_port = _free_port(), _free_port()
+    tool_port, host_port = free_port(), free_port()
     log = workdir / f"tool-{per_packet}.log"
     procs = [subprocess.Popen(
         [sys.executable, "-m", "bumble.apps.controllers", f"tcp-server:127.0.0.1:{tool_port}",
@@ -61,8 +45,8 @@ def _run(workdir: Path, per_packet: int) -> dict[str, Any]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )]  # fmt: skip
     try:
-        _wait_port(tool_port)
-        _wait_port(host_port)
+        for port in (tool_port, host_port):  # never probed by connecting: see listening()
+            wait_for(lambda p=port: listening(p), 15, f"controller port {port}")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "firmware_bridge.cli", "ble-sim", "--ble-hci",
              f"tcp-client:127.0.0.1:{tool_port}", "--rate", str(RATE_HZ), "--per-packet",

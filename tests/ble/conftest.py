@@ -93,7 +93,7 @@ class Air:
             argv = [sys.executable, str(HERE / "controllers.py"), *specs]
         proc = self.spawn(argv, "controllers")
         for port in ports:
-            wait_for(lambda p=port: _listening(p), 15, f"controller port {port}")
+            wait_for(lambda p=port: listening(p), 15, f"controller port {port}")
         return proc
 
     def ble_sim(self, port: int, log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -146,7 +146,7 @@ class Air:
             print("\n".join(json.dumps(e) for e in events[-60:]))
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     """Whether a socket listens on ``port``, found without connecting to it.
 
     A probe connection would break the link: bumble's TCP-server transport sends every reply to
