@@ -141,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     _refuse_bare_dashes(parser, args)
     try:
         args.data_dir = (args.data_dir or default_data_dir()).expanduser()
-    except RuntimeError:  # ~name of no user on this machine
-        parser.error(f"argument --data-dir: no such user's home folder: {args.data_dir}")
+    except RuntimeError:  # ~name of no user on this machine, in --data-dir or PRESSUREGUARD_HOME
+        named = args.data_dir or os.environ.get("PRESSUREGUARD_HOME")
+        where = "argument --data-dir" if args.data_dir else "PRESSUREGUARD_HOME"
+        parser.error(f"{where}: no such user's home folder: {named}")
     log_path = _setup_logging(args.verbose, args.data_dir)
     try:
         return int(args.func(args) or 0)

@@ -115,6 +115,14 @@ def test_the_home_folder_of_no_such_user(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
     assert "no such user's home folder" in bad.stderr.splitlines()[-1]
+    from_env = subprocess.run(
+        [*COMMAND, "sessions", "list"], capture_output=True, text=True, timeout=30, check=False,
+        env={**os.environ, "PRESSUREGUARD_HOME": "~nosuchuser-pg/data"},
+    )  # fmt: skip
+    assert from_env.returncode == 2 and "Traceback" not in from_env.stderr, from_env.stderr
+    assert from_env.stderr.splitlines()[-1].endswith(
+        "PRESSUREGUARD_HOME: no such user's home folder: ~nosuchuser-pg/data"
+    ), from_env.stderr
 
 
 def test_export_to_an_unwritable_place(tmp_path: Path) -> None:
